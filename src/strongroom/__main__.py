@@ -1,0 +1,5 @@
+"""`python -m strongroom` runs the command line."""
+
+from strongroom.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""Identity and ownership: accounts, devices, sessions, data keys, usage and the change sequence."""

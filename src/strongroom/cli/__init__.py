@@ -1,0 +1,61 @@
+"""The ``strongroom`` command: a thin shell over the library, one Typer sub-app per group.
+
+Domain errors become one line on stderr and the error's ``exit_code``; never a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from strongroom import __version__
+from strongroom.cli import serve, users
+from strongroom.cli.context import Context
+from strongroom.errors import StrongroomError
+
+app = typer.Typer(
+    name="strongroom",
+    help="Strongroom: backup and sync for messages, photos, files and contacts.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"strongroom {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    ctx: typer.Context,
+    data: str | None = typer.Option(
+        None, "--data", help="Data folder (same as STRONGROOM_DATA; default ./data)."
+    ),
+    config: str | None = typer.Option(
+        None, "--config", help="TOML settings file (same as STRONGROOM_CONFIG)."
+    ),
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    ctx.obj = Context(overrides={"data": data, "config": config})
+
+
+app.add_typer(users.app, name="user")
+serve.register(app)
+
+
+def main() -> None:
+    """Entry point of the ``strongroom`` script."""
+    try:
+        app()
+    except StrongroomError as e:
+        print(f"strongroom: error: {e.detail}", file=sys.stderr)  # noqa: T201
+        sys.exit(e.exit_code)
+    except KeyboardInterrupt:
+        print("strongroom: interrupted", file=sys.stderr)  # noqa: T201
+        sys.exit(130)

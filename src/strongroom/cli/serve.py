@@ -1,0 +1,61 @@
+"""``strongroom serve``: the web server (and, on the embedded default, the background jobs).
+
+The command checks the installation first (migrations, master key) so that problems are one clear
+line, then hands uvicorn the app factory by name; that keeps the CLI independent of the web
+package and lets ``--workers`` start several processes.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import typer
+import uvicorn
+
+from strongroom.cli.context import obj
+from strongroom.config import Settings
+from strongroom.runtime import open_runtime
+
+APP_FACTORY = "strongroom.web.app:app_from_environment"
+
+
+def register(app: typer.Typer) -> None:
+    app.command("serve")(serve)
+
+
+def export_settings(settings: Settings) -> None:
+    """Pass resolved settings to the worker processes through STRONGROOM_* variables."""
+    for name, value in settings.model_dump(exclude={"config"}).items():
+        if value is not None:
+            os.environ[f"STRONGROOM_{name.upper()}"] = str(value)
+
+
+def serve(
+    ctx: typer.Context,
+    host: str | None = typer.Option(None, "--host", help="Address to listen on (127.0.0.1)."),
+    port: int | None = typer.Option(None, "--port", help="Port to listen on (8750)."),
+    tls_cert: Path | None = typer.Option(None, "--tls-cert", help="PEM certificate: serve HTTPS."),
+    tls_key: Path | None = typer.Option(None, "--tls-key", help="PEM private key for --tls-cert."),
+    workers: int = typer.Option(1, "--workers", min=1, help="Server processes to run."),
+) -> None:
+    """Run the server: API, web app and background jobs."""
+    settings = obj(ctx).settings(host=host, port=port, tls_cert=tls_cert, tls_key=tls_key)
+    open_runtime(settings).close()  # first start: create, migrate, make the key; or fail clearly
+    export_settings(settings)
+    scheme = "https" if settings.tls_cert else "http"
+    shown = "127.0.0.1" if settings.host in ("0.0.0.0", "::") else settings.host
+    typer.echo(f"Strongroom is running: open {scheme}://{shown}:{settings.port} in your browser")
+    typer.echo(f"Data folder: {settings.data.absolute()}   (Ctrl+C stops the server)")
+    uvicorn.run(
+        APP_FACTORY,
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=workers,
+        ssl_certfile=str(settings.tls_cert) if settings.tls_cert else None,
+        ssl_keyfile=str(settings.tls_key) if settings.tls_key else None,
+        log_level="info",
+        proxy_headers=True,
+        server_header=False,
+    )

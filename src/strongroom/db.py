@@ -1,0 +1,162 @@
+"""The relational database: engine, sessions and transactions, on SQLite and PostgreSQL alike.
+
+SQLite is treated as a single-writer database (WAL, ``busy_timeout``).  Python 3.11's ``sqlite3``
+driver manages transactions itself, which breaks savepoints, transactional DDL and
+``BEGIN IMMEDIATE``; following the SQLAlchemy SQLite dialect documentation ("Serializable
+isolation / Savepoints / Transactional DDL") the ``connect`` hook turns the driver's handling
+off and the ``begin`` hook emits ``BEGIN`` itself: ``BEGIN IMMEDIATE`` for write transactions,
+so two writers queue on the lock instead of failing with "database is locked" half-way through.
+
+This is the only module that knows SQL dialect differences at the connection level; nothing
+domain-specific lives here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import BigInteger, Engine, Integer, MetaData, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.pool import ConnectionPoolEntry
+
+from strongroom.errors import InvalidInput
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every table; constraint names follow :data:`NAMING_CONVENTION`."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+_SQLITE_PRAGMAS = (
+    "PRAGMA journal_mode=WAL",
+    "PRAGMA synchronous=NORMAL",
+    "PRAGMA busy_timeout=60000",
+    "PRAGMA foreign_keys=ON",
+    "PRAGMA temp_store=MEMORY",
+    "PRAGMA cache_size=-65536",
+)
+
+
+def normalise_url(url: str) -> str:
+    """Pick our drivers: psycopg 3 for PostgreSQL, the standard module for SQLite.
+
+    Raises InvalidInput for databases Strongroom does not run on.
+    """
+    parsed = make_url(url)
+    backend = parsed.get_backend_name()
+    if backend == "postgresql" or parsed.drivername == "postgres":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    elif backend != "sqlite":
+        raise InvalidInput(f"unsupported database {backend!r}: use SQLite or PostgreSQL")
+    return parsed.render_as_string(hide_password=False)
+
+
+def _install_sqlite_hooks(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+        dbapi_connection.isolation_level = None  # we send BEGIN ourselves (see module doc)
+        cursor = dbapi_connection.cursor()
+        for pragma in _SQLITE_PRAGMAS:
+            cursor.execute(pragma)
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Any) -> None:
+        mode = conn.get_execution_options().get("strongroom_begin", "")
+        conn.exec_driver_sql(f"BEGIN {mode}".strip())
+
+
+class Database:
+    """An engine plus the two ways in: :meth:`read` and :meth:`write` transactions."""
+
+    def __init__(self, url: str, *, echo: bool = False) -> None:
+        self.url = normalise_url(url)
+        parsed = make_url(self.url)
+        self.dialect = parsed.get_backend_name()
+        kwargs: dict[str, Any] = {"echo": echo, "future": True}
+        if self.dialect == "sqlite":
+            if parsed.database and parsed.database != ":memory:":
+                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            kwargs["connect_args"] = {"check_same_thread": False, "timeout": 60}
+            kwargs["pool_size"] = 8
+            kwargs["max_overflow"] = 16
+        else:
+            kwargs["pool_pre_ping"] = True
+            kwargs["pool_size"] = 10
+            kwargs["max_overflow"] = 20
+        self.engine = create_engine(self.url, **kwargs)
+        if self.dialect == "sqlite":
+            _install_sqlite_hooks(self.engine)
+        self._read = sessionmaker(bind=self.engine, expire_on_commit=False)
+        self._write = sessionmaker(
+            bind=self.engine.execution_options(strongroom_begin="IMMEDIATE"),
+            expire_on_commit=False,
+        )
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.dialect == "sqlite"
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A read snapshot; nothing written in it is committed.
+
+        Objects loaded here stay usable (detached, attributes loaded) after the block.
+        """
+        with self._read() as session:
+            yield session
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """A write transaction, committed when the block ends, rolled back if it raises.
+
+        On SQLite it starts with ``BEGIN IMMEDIATE``: writers queue at the start, so a
+        transaction never fails with "database is locked" after doing half its work.
+        """
+        with self._write() as session, session.begin():
+            yield session
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+"""Primary-key type: 64-bit on PostgreSQL, SQLite's INTEGER rowid alias on SQLite."""
+
+
+def upsert(
+    session: Session,
+    table: Any,
+    values: dict[str, Any],
+    *,
+    key: list[str],
+    update: dict[str, Any],
+) -> None:
+    """INSERT ``values``, or on a clash on ``key`` apply ``update`` (SQL expressions allowed).
+
+    ``ON CONFLICT ... DO UPDATE`` on both SQLite and PostgreSQL, so two concurrent callers never
+    both insert.
+    """
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        stmt: Any = pg_insert(table).values(values)
+    else:
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        stmt = sqlite_insert(table).values(values)
+    session.execute(stmt.on_conflict_do_update(index_elements=key, set_=update))

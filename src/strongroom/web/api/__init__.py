@@ -1,0 +1,14 @@
+"""The JSON API under ``/api/v1``, one module per domain."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from strongroom.web.api import accounts, devices, system
+
+
+def router() -> APIRouter:
+    api = APIRouter(prefix="/api/v1")
+    for module in (system, accounts, devices):
+        api.include_router(module.router)
+    return api

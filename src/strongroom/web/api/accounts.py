@@ -1,0 +1,88 @@
+"""The account itself: sign-up, the owner's view of the account, password change."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+from pydantic import BaseModel, Field
+
+from strongroom.accounts import service, sessions
+from strongroom.accounts.errors import SignupClosed
+from strongroom.accounts.service import AccountView
+from strongroom.web.deps import AnyUser, RuntimeDep
+
+router = APIRouter(tags=["account"])
+
+
+class SignupIn(BaseModel):
+    user: str = Field(max_length=200)
+    password: str = Field(max_length=4096)
+
+
+class AccountOut(BaseModel):
+    id: str
+    user: str
+    status: str
+    created_at: int
+    held_until: int | None
+    quota_bytes: int
+    default_region: str
+    phone_numbers: list[str]
+    message_retention_days: int | None
+    services: dict[str, bool]
+
+    @classmethod
+    def of(cls, a: AccountView) -> AccountOut:
+        return cls(
+            id=str(a.id),
+            user=a.username,
+            status=a.status,
+            created_at=a.created_at,
+            held_until=a.held_until,
+            quota_bytes=a.quota_bytes,
+            default_region=a.default_region,
+            phone_numbers=a.phone_numbers,
+            message_retention_days=a.message_retention_days,
+            services={"messages": a.messages_enabled},
+        )
+
+
+class PasswordChangeIn(BaseModel):
+    old_password: str = Field(max_length=4096)
+    new_password: str = Field(max_length=4096)
+
+
+@router.post("/accounts", status_code=201, summary="Sign up (when open sign-up is on)")
+def sign_up(body: SignupIn, rt: RuntimeDep) -> AccountOut:
+    if not rt.settings.open_signup:
+        raise SignupClosed("sign-up is closed on this server; ask its operator for an account")
+    with rt.db.write() as s:
+        account = service.create_account(
+            s,
+            body.user,
+            body.password,
+            keyring=rt.keyring,
+            quota_bytes=rt.settings.default_quota_bytes,
+            default_region=rt.settings.default_region,
+            now=rt.clock.now_ms(),
+        )
+    return AccountOut.of(account)
+
+
+@router.get("/account", summary="The caller's account and its settings")
+def get_account(user: AnyUser, rt: RuntimeDep) -> AccountOut:
+    with rt.db.read() as s:
+        return AccountOut.of(AccountView.of(service.get_account(s, user.account_id)))
+
+
+@router.post(
+    "/account/password",
+    status_code=204,
+    summary="Change the password; every other web session is logged out",
+)
+def change_password(body: PasswordChangeIn, user: AnyUser, rt: RuntimeDep) -> Response:
+    with rt.db.write() as s:
+        service.change_password(
+            s, user.account_id, body.old_password, body.new_password, rt.clock.now_ms()
+        )
+        sessions.end_other_sessions(s, user.account_id, user.session_pk)
+    return Response(status_code=204)
