@@ -27,7 +27,7 @@ run: $(STAMP)
 
 ## Lint, type-check and import contracts, then the whole test suite (SQLite and PostgreSQL)
 test: check
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
 
 check: $(TEST_STAMP) lint typecheck imports
 

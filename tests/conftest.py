@@ -118,6 +118,7 @@ def make_settings(data: Path, db_url: str, **overrides: Any) -> Settings:
         "login_slow_after": 3,
         "login_max_failures": 6,
         "login_delay_cap_seconds": 0.01,
+        "run_jobs": False,  # tests run jobs explicitly (tests/jobs) instead of in the background
     }
     values.update(overrides)
     return Settings(**values)

@@ -143,12 +143,12 @@ def upsert(
     values: dict[str, Any],
     *,
     key: list[str],
-    update: dict[str, Any],
+    update: dict[str, Any] | None,
 ) -> None:
     """INSERT ``values``, or on a clash on ``key`` apply ``update`` (SQL expressions allowed).
 
     ``ON CONFLICT ... DO UPDATE`` on both SQLite and PostgreSQL, so two concurrent callers never
-    both insert.
+    both insert.  With ``update=None`` an existing row is left as it is (``DO NOTHING``).
     """
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
@@ -159,4 +159,7 @@ def upsert(
         from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
         stmt = sqlite_insert(table).values(values)
-    session.execute(stmt.on_conflict_do_update(index_elements=key, set_=update))
+    if update is None:
+        session.execute(stmt.on_conflict_do_nothing(index_elements=key))
+    else:
+        session.execute(stmt.on_conflict_do_update(index_elements=key, set_=update))

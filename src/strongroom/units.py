@@ -42,3 +42,12 @@ def parse_size(text: str) -> int:
     if match is None or unit not in _UNITS:
         raise InvalidInput(f"not a size: {text!r} (try 50GB, 500MB or 2TiB)")
     return int(float(match.group(1)) * _UNITS[unit])
+
+
+def human_time(ms: int | None) -> str:
+    """UTC milliseconds as '2026-11-27 23:41 UTC' ('never' for None)."""
+    from datetime import UTC, datetime
+
+    if ms is None:
+        return "never"
+    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d %H:%M UTC")

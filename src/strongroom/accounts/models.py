@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Integer, LargeBinary, String
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from strongroom.db import Base, BigId
@@ -104,3 +104,21 @@ class AccountUsage(Base):
     category: Mapped[str] = mapped_column(String(32), primary_key=True)
     bytes: Mapped[int] = mapped_column(BigInteger, default=0)
     items: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class Change(Base):
+    """One entry of an account's change sequence: object ``object_id`` of ``kind`` was created,
+    updated, destroyed or expired at position ``seq``."""
+
+    __tablename__ = "changes"
+
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True
+    )
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    object_id: Mapped[int] = mapped_column(BigInteger)
+    change: Mapped[str] = mapped_column(String(1))
+    at: Mapped[int] = mapped_column(BigInteger)
+
+    __table_args__ = (Index("ix_changes_account_kind_seq", "account_id", "kind", "seq"),)

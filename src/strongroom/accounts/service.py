@@ -18,7 +18,7 @@ from strongroom.accounts.models import Account
 from strongroom.blobs.keys import Keyring
 from strongroom.clock import Clock
 from strongroom.db import Database
-from strongroom.errors import NotFound
+from strongroom.errors import InvalidInput, NotFound
 from strongroom.types import Millis
 
 _USERNAME = re.compile(r"[a-z0-9](?:[a-z0-9._-]{1,62})[a-z0-9]")
@@ -178,3 +178,12 @@ def check_password(session: Session, account_id: int, password: str) -> None:
     """Raise BadCredentials unless ``password`` is the account's (for confirming risky steps)."""
     if not passwords.verify_password(get_account(session, account_id).password_hash, password):
         raise BadCredentials("the password is wrong")
+
+
+def set_quota(session: Session, username: str, quota_bytes: int) -> AccountView:
+    """Change an account's storage quota (admin).  Raises NotFound, InvalidInput."""
+    if quota_bytes < 0:
+        raise InvalidInput("a quota cannot be negative")
+    account = account_by_name(session, username)
+    account.quota_bytes = quota_bytes
+    return AccountView.of(account)

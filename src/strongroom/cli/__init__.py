@@ -10,7 +10,7 @@ import sys
 import typer
 
 from strongroom import __version__
-from strongroom.cli import serve, users
+from strongroom.cli import serve, storage, users, worker
 from strongroom.cli.context import Context
 from strongroom.errors import StrongroomError
 
@@ -47,6 +47,8 @@ def main_options(
 
 app.add_typer(users.app, name="user")
 serve.register(app)
+worker.register(app)
+storage.register(app)
 
 
 def main() -> None:

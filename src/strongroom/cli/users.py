@@ -8,9 +8,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from strongroom.accounts import service
+from strongroom.accounts import lifecycle, service
 from strongroom.cli.context import read_secret, runtime
-from strongroom.units import human_bytes
+from strongroom.clock import DAY_MS
+from strongroom.units import human_bytes, human_time, parse_size
 
 app = typer.Typer(help="Create and manage accounts.", no_args_is_help=True)
 
@@ -62,3 +63,38 @@ def list_users(
     for a in accounts:
         table.add_row(a.username, a.status, human_bytes(a.quota_bytes))
     Console().print(table)
+
+
+@app.command("cancel")
+def cancel(ctx: typer.Context, name: str = typer.Argument(..., help="The user ID.")) -> None:
+    """Cancel an account: held (unusable, reactivatable) for the hold period, then deleted."""
+    with runtime(ctx) as rt, rt.db.write() as s:
+        account = lifecycle.cancel(
+            s,
+            service.account_by_name(s, name).id,
+            now=rt.clock.now_ms(),
+            hold_ms=rt.settings.account_hold_days * DAY_MS,
+        )
+    typer.echo(f"cancelled {account.username}; kept until {human_time(account.held_until)}")
+
+
+@app.command("reactivate")
+def reactivate(ctx: typer.Context, name: str = typer.Argument(..., help="The user ID.")) -> None:
+    """Reactivate a cancelled account during its hold period."""
+    with runtime(ctx) as rt, rt.db.write() as s:
+        account = lifecycle.reactivate(
+            s, service.account_by_name(s, name).id, now=rt.clock.now_ms()
+        )
+    typer.echo(f"reactivated {account.username}")
+
+
+@app.command("set-quota")
+def set_quota(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="The user ID."),
+    size: str = typer.Argument(..., help="The new quota, e.g. 50GB, 500MB, 2TiB."),
+) -> None:
+    """Change an account's storage quota."""
+    with runtime(ctx) as rt, rt.db.write() as s:
+        account = service.set_quota(s, name, parse_size(size))
+    typer.echo(f"{account.username}: quota {human_bytes(account.quota_bytes)}")

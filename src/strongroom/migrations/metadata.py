@@ -12,6 +12,7 @@ from sqlalchemy import MetaData
 MODEL_MODULES = (
     "strongroom.runtime",
     "strongroom.accounts.models",
+    "strongroom.jobs.models",
 )
 
 

@@ -15,6 +15,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
 from strongroom import __version__
+from strongroom.jobs import make_worker
 from strongroom.runtime import Runtime
 from strongroom.web import api, errors, ui
 from strongroom.web.middleware import BodyLimit, SecurityHeaders
@@ -37,7 +38,14 @@ class CachedStatic(StaticFiles):
 def create_app(runtime: Runtime) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        yield
+        worker = make_worker(runtime) if runtime.settings.run_jobs else None
+        thread = worker.start_thread() if worker else None
+        try:
+            yield
+        finally:
+            if worker is not None and thread is not None:
+                worker.stop()
+                thread.join(30)
 
     app = FastAPI(
         title="Strongroom",

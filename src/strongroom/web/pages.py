@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -12,15 +11,9 @@ from fastapi.templating import Jinja2Templates
 
 from strongroom import __version__
 from strongroom.accounts.auth import Principal
-from strongroom.units import human_bytes
+from strongroom.units import human_bytes, human_time
 
 TEMPLATES = Path(__file__).parent / "templates"
-
-
-def human_time(ms: int | None) -> str:
-    if ms is None:
-        return "never"
-    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def make_templates() -> Jinja2Templates:

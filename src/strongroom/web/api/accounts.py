@@ -5,10 +5,11 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field
 
-from strongroom.accounts import service, sessions
+from strongroom.accounts import lifecycle, service, sessions
 from strongroom.accounts.errors import SignupClosed
 from strongroom.accounts.service import AccountView
-from strongroom.web.deps import AnyUser, RuntimeDep
+from strongroom.clock import DAY_MS
+from strongroom.web.deps import AnyUser, CurrentUser, RuntimeDep
 
 router = APIRouter(tags=["account"])
 
@@ -86,3 +87,30 @@ def change_password(body: PasswordChangeIn, user: AnyUser, rt: RuntimeDep) -> Re
         )
         sessions.end_other_sessions(s, user.account_id, user.session_pk)
     return Response(status_code=204)
+
+
+class PasswordConfirmation(BaseModel):
+    password: str = Field(max_length=4096)
+
+
+@router.post(
+    "/account/cancel",
+    summary="Cancel the account: kept (and reactivatable) for the hold period, then deleted",
+)
+def cancel_account(body: PasswordConfirmation, user: CurrentUser, rt: RuntimeDep) -> AccountOut:
+    with rt.db.write() as s:
+        service.check_password(s, user.account_id, body.password)
+        account = lifecycle.cancel(
+            s,
+            user.account_id,
+            now=rt.clock.now_ms(),
+            hold_ms=rt.settings.account_hold_days * DAY_MS,
+        )
+    return AccountOut.of(account)
+
+
+@router.post("/account/reactivate", summary="Reactivate a cancelled account during its hold")
+def reactivate_account(user: AnyUser, rt: RuntimeDep) -> AccountOut:
+    with rt.db.write() as s:
+        account = lifecycle.reactivate(s, user.account_id, now=rt.clock.now_ms())
+    return AccountOut.of(account)

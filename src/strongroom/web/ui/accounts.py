@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from strongroom.accounts import auth, devices, service, sessions, usage
+from strongroom.accounts import auth, devices, lifecycle, service, sessions, usage
 from strongroom.errors import PermissionDenied, StrongroomError
 from strongroom.web import deps
 from strongroom.web.api.devices import login_policy
@@ -222,3 +222,26 @@ async def password_change(request: Request, rt: RuntimeDep) -> Response:
         principal=principal,
         status=200 if error is None else 400,
     )
+
+
+@router.get("/account/reactivate")
+def reactivate_page(request: Request, rt: RuntimeDep) -> Response:
+    principal = _require(request, rt)
+    if isinstance(principal, Response):
+        return principal
+    if principal.active:
+        return RedirectResponse("/dashboard", status_code=303)
+    with rt.db.read() as s:
+        account = service.AccountView.of(service.get_account(s, principal.account_id))
+    return render(request, "accounts/reactivate.html", {"account": account}, principal=principal)
+
+
+@router.post("/account/reactivate")
+async def reactivate(request: Request, rt: RuntimeDep) -> Response:
+    principal = _require(request, rt)
+    if isinstance(principal, Response):
+        return principal
+    _check_form_csrf(request, principal, await request.form())
+    with rt.db.write() as s:
+        lifecycle.reactivate(s, principal.account_id, now=rt.clock.now_ms())
+    return RedirectResponse("/dashboard", status_code=303)
