@@ -32,8 +32,8 @@ test: check
 check: $(TEST_STAMP) lint typecheck imports
 
 lint: $(TEST_STAMP)
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench scripts
+	$(BIN)/ruff format --check src tests bench scripts
 
 typecheck: $(TEST_STAMP)
 	$(BIN)/mypy
@@ -49,7 +49,7 @@ bench: $(TEST_STAMP)
 	for b in bench/*.py; do $(BIN)/python $$b || exit 1; done
 
 docs: $(TEST_STAMP)
-	$(BIN)/python -m strongroom.docs_gen
+	$(BIN)/python scripts/docs.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .import_linter_cache
