@@ -6,10 +6,9 @@ python scripts/docs.py --check  # exit 1 if they are out of date (tests/test_doc
 
 from __future__ import annotations
 
+import inspect
 import sys
 from pathlib import Path
-
-import inspect
 from typing import Any
 
 import typer
