@@ -152,3 +152,21 @@ def server(runtime: Runtime) -> Iterator[LiveServer]:
 def http(server: LiveServer) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=server.url, timeout=30) as client:
         yield client
+
+
+@pytest.fixture
+def connect(server: LiveServer) -> Iterator[Any]:
+    """``connect(user="alice", name="Pixel 8", enable=True)``: a registered device's client,
+    with the messages service turned on; closed after the test."""
+    from tests.factories import messages_client
+
+    opened: list[Any] = []
+
+    def make(user: str = "alice", name: str = "Pixel 8", *, enable: bool = True) -> Any:
+        client = messages_client(server.url, user, name, enable=enable)
+        opened.append(client)
+        return client
+
+    yield make
+    for client in opened:
+        client.close()

@@ -71,3 +71,48 @@ def browser_login(http: httpx.Client, user: str = "alice", password: str = PASSW
     assert r.status_code == 303, r.text
     assert r.headers["location"] == "/dashboard"
     return form_token(http.get("/dashboard"))
+
+
+_message_counter = iter(range(1, 10**9))
+
+
+def message(
+    body: str = "hello",
+    *,
+    sender: str | None = "+15550100001",
+    participants: list[str] | None = None,
+    direction: str = "in",
+    date: int | None = None,
+    read: bool = False,
+    kind: str = "sms",
+    parts: list[dict] | None = None,
+    client_id: str | None = None,
+    **extra,
+) -> dict:
+    """An upload item as a phone would send it."""
+    n = next(_message_counter)
+    return {
+        "client_id": client_id or f"c{n}",
+        "kind": kind,
+        "direction": direction,
+        "sender": sender if direction == "in" else None,
+        "participants": participants if participants is not None else [sender or "+15550100001"],
+        "date": date if date is not None else 1_700_000_000_000 + n * 1000,
+        "date_sent": None,
+        "read": read,
+        "status": "received" if direction == "in" else "sent",
+        "subject": None,
+        "body": body,
+        "parts": parts or [],
+        **extra,
+    }
+
+
+def messages_client(server_url: str, user: str = "alice", name: str = "Pixel 8", *, enable=True):
+    """A registered device's API client, with the messages service turned on."""
+    from strongroom.client import Client
+
+    client = Client.register(server_url, user, PASSWORD, name=name, platform="android")
+    if enable:
+        client.set_messages_service(True)
+    return client

@@ -93,6 +93,12 @@ class Settings(BaseSettings):
         180, ge=1, description="Change records and tombstones are kept this long."
     )
     trash_days: int = Field(30, ge=0, description="Deleted files stay in the trash this long.")
+    reclaim_grace_hours: int = Field(
+        48,
+        ge=0,
+        description="Stored chunks no longer used are deleted after this long (uploads that "
+        "take longer than this may have to send those chunks again).",
+    )
 
     @classmethod
     def settings_customise_sources(

@@ -6,6 +6,7 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -186,4 +187,39 @@ def set_quota(session: Session, username: str, quota_bytes: int) -> AccountView:
         raise InvalidInput("a quota cannot be negative")
     account = account_by_name(session, username)
     account.quota_bytes = quota_bytes
+    return AccountView.of(account)
+
+
+_UNSET: Any = object()
+
+
+def update_settings(
+    session: Session,
+    account_id: int,
+    *,
+    default_region: str | None = None,
+    phone_numbers: list[str] | None = None,
+    message_retention_days: int | None | Any = _UNSET,
+) -> AccountView:
+    """Change the account's own settings; ``message_retention_days=None`` means keep forever.
+
+    Raises InvalidInput for an unknown region or a retention under one day.
+    """
+    import phonenumbers
+
+    account = get_account(session, account_id)
+    if default_region is not None:
+        region = default_region.upper()
+        if region not in phonenumbers.SUPPORTED_REGIONS:
+            raise InvalidInput(f"{default_region!r} is not a known region code (e.g. US, GB, DE)")
+        account.default_region = region
+    if phone_numbers is not None:
+        cleaned = [n.strip() for n in phone_numbers if n.strip()]
+        if len(cleaned) > 20:
+            raise InvalidInput("at most 20 phone numbers")
+        account.phone_numbers = cleaned
+    if message_retention_days is not _UNSET:
+        if message_retention_days is not None and not 1 <= message_retention_days <= 36_500:
+            raise InvalidInput("retention is a number of days from 1 to 36500, or null (forever)")
+        account.message_retention_days = message_retention_days
     return AccountView.of(account)

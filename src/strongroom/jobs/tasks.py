@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from strongroom.clock import DAY_MS
-from strongroom.jobs import accounts
+from strongroom.content.reclaim import referenced_blobs
+from strongroom.jobs import accounts, messages, storage, verify
 from strongroom.jobs.runner import Handler, Periodic, Worker
 from strongroom.runtime import Runtime
 
@@ -12,12 +13,18 @@ HOUR_MS = 3_600_000
 HANDLERS: dict[str, Handler] = {
     "purge-accounts": accounts.purge_accounts,
     "compact-changes": accounts.compact_changes,
+    "expire-messages": messages.expire_messages,
+    "reclaim-storage": storage.reclaim_storage,
 }
 
 SCHEDULES: list[Periodic] = [
     Periodic("purge-accounts", HOUR_MS),
     Periodic("compact-changes", DAY_MS),
+    Periodic("expire-messages", DAY_MS),
+    Periodic("reclaim-storage", 6 * HOUR_MS),
 ]
+
+verify.REFERENCE_SOURCES.append(referenced_blobs)
 
 
 def make_worker(

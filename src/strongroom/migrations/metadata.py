@@ -13,6 +13,8 @@ MODEL_MODULES = (
     "strongroom.runtime",
     "strongroom.accounts.models",
     "strongroom.jobs.models",
+    "strongroom.content.models",
+    "strongroom.messages.models",
 )
 
 

@@ -18,6 +18,7 @@ from strongroom import __version__
 from strongroom.jobs import make_worker
 from strongroom.runtime import Runtime
 from strongroom.web import api, errors, ui
+from strongroom.web.events import EventHub
 from strongroom.web.middleware import BodyLimit, SecurityHeaders
 from strongroom.web.pages import make_templates
 
@@ -43,6 +44,7 @@ def create_app(runtime: Runtime) -> FastAPI:
         try:
             yield
         finally:
+            await app.state.events.stop()
             if worker is not None and thread is not None:
                 worker.stop()
                 thread.join(30)
@@ -58,6 +60,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     )
     app.state.runtime = runtime
     app.state.templates = make_templates()
+    app.state.events = EventHub(runtime)
     errors.install(app)
     app.include_router(api.router())
     app.include_router(ui.router())

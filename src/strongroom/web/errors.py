@@ -17,12 +17,14 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from strongroom import errors
+from strongroom.web.ranges import RangeNotSatisfiable
 
 log = logging.getLogger("strongroom.web")
 
 PROBLEM_JSON = "application/problem+json"
 
 _STATUS: list[tuple[type[errors.StrongroomError], int]] = [
+    (RangeNotSatisfiable, 416),
     (errors.InvalidInput, 400),
     (errors.NotAuthenticated, 401),
     (errors.PermissionDenied, 403),
@@ -99,6 +101,8 @@ async def _strongroom_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, errors.StrongroomError)
     status = status_of(exc)
     headers: dict[str, str] = {}
+    if isinstance(exc, RangeNotSatisfiable):
+        headers["Content-Range"] = exc.detail
     if isinstance(exc, errors.RateLimited):
         headers["Retry-After"] = str(exc.retry_after)
     if isinstance(exc, errors.NotAuthenticated) and request.url.path.startswith("/api/"):

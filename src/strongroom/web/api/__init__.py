@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from strongroom.web.api import accounts, devices, system
+from strongroom.web.api import accounts, conversations, devices, messages, system
 
 
 def router() -> APIRouter:
     api = APIRouter(prefix="/api/v1")
-    for module in (system, accounts, devices):
+    for module in (system, accounts, devices, messages, conversations):
         api.include_router(module.router)
     return api

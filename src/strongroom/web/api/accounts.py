@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
 from strongroom.accounts import lifecycle, service, sessions
 from strongroom.accounts.errors import SignupClosed
 from strongroom.accounts.service import AccountView
 from strongroom.clock import DAY_MS
+from strongroom.messages import housekeeping
 from strongroom.web.deps import AnyUser, CurrentUser, RuntimeDep
 
 router = APIRouter(tags=["account"])
@@ -114,3 +117,48 @@ def reactivate_account(user: AnyUser, rt: RuntimeDep) -> AccountOut:
     with rt.db.write() as s:
         account = lifecycle.reactivate(s, user.account_id, now=rt.clock.now_ms())
     return AccountOut.of(account)
+
+
+class AccountPatch(BaseModel):
+    default_region: str | None = Field(None, min_length=2, max_length=2, examples=["US"])
+    phone_numbers: list[str] | None = Field(None, max_length=20)
+    message_retention_days: int | None = Field(
+        None, description="Keep messages this many days; null keeps them forever."
+    )
+
+
+@router.patch("/account", summary="Change the account's settings")
+def patch_account(body: AccountPatch, user: CurrentUser, rt: RuntimeDep) -> AccountOut:
+    fields = body.model_fields_set
+    kwargs: dict[str, Any] = {}
+    if "default_region" in fields and body.default_region is not None:
+        kwargs["default_region"] = body.default_region
+    if "phone_numbers" in fields and body.phone_numbers is not None:
+        kwargs["phone_numbers"] = body.phone_numbers
+    if "message_retention_days" in fields:
+        kwargs["message_retention_days"] = body.message_retention_days
+    with rt.db.write() as s:
+        account = service.update_settings(s, user.account_id, **kwargs)
+    return AccountOut.of(account)
+
+
+class ServiceSwitch(BaseModel):
+    enabled: bool
+    confirm: str | None = Field(
+        None, description='To turn messages off: "delete-cloud-messages" (deletes the cloud copy).'
+    )
+
+
+class ServiceState(BaseModel):
+    service: str
+    enabled: bool
+
+
+@router.put("/account/services/messages", summary="Turn the messages service on or off")
+def switch_messages(
+    body: ServiceSwitch, user: CurrentUser, rt: RuntimeDep, request: Request
+) -> ServiceState:
+    with rt.db.write() as s:
+        enabled = housekeeping.switch(s, user.account_id, body.enabled, body.confirm)
+    request.app.state.events.poke()
+    return ServiceState(service="messages", enabled=enabled)

@@ -1,0 +1,56 @@
+"""Tables of stored content: chunks (one per blob), contents, and which chunks make a content."""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, LargeBinary, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from strongroom.db import Base, BigId
+
+
+class Chunk(Base):
+    """A stored blob of an account.  ``last_used_at`` protects a chunk that an upload is about
+    to reference from being reclaimed (see :mod:`strongroom.content.reclaim`)."""
+
+    __tablename__ = "chunks"
+
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True
+    )
+    blob_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    size: Mapped[int] = mapped_column(Integer)
+    stored_size: Mapped[int] = mapped_column(Integer)
+    last_used_at: Mapped[int] = mapped_column(BigInteger)
+
+
+class Content(Base):
+    """A byte sequence of an account, identified by SHA-256 and size."""
+
+    __tablename__ = "contents"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    sha256: Mapped[bytes] = mapped_column(LargeBinary(32))
+    size: Mapped[int] = mapped_column(BigInteger)
+    chunk_count: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    last_used_at: Mapped[int] = mapped_column(BigInteger)
+
+    __table_args__ = (UniqueConstraint("account_id", "sha256", "size"),)
+
+
+class ContentChunk(Base):
+    """Chunk ``seq`` of a content, starting at byte ``offset``."""
+
+    __tablename__ = "content_chunks"
+
+    content_id: Mapped[int] = mapped_column(
+        ForeignKey("contents.id", ondelete="CASCADE"), primary_key=True
+    )
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int] = mapped_column(BigInteger)
+    blob_id: Mapped[str] = mapped_column(String(64))
+    offset: Mapped[int] = mapped_column(BigInteger)
+    size: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (Index("ix_content_chunks_account_blob", "account_id", "blob_id"),)

@@ -1,0 +1,228 @@
+"""Storing and reading content: chunk, hash, encrypt as bytes arrive; stream back, with ranges.
+
+Writing happens in two steps.  *Staging* (:class:`Stager`, :func:`stage_bytes`) cuts the bytes
+into chunks, stores the chunks the account does not have yet (outside any long transaction: blob
+writes may be slow) and records each chunk's row at once.  *Committing* (:func:`commit`) then,
+inside the caller's transaction, finds or creates the content row that owns those chunks.
+
+# Race: a chunk the stager finds already stored is "touched" (``last_used_at = now``) by an
+# UPDATE; reclaiming (``content/reclaim.py``) deletes only chunks untouched for the grace period
+# and holds the chunk rows' locks while it deletes their blobs, so a touch either lands first
+# (and the chunk is kept) or after the row is gone (and the stager stores the blob again).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from strongroom.blobs import Vault
+from strongroom.clock import Clock
+from strongroom.content.chunking import Chunker, new_chunker
+from strongroom.content.models import Chunk, Content, ContentChunk
+from strongroom.db import Database, upsert
+from strongroom.errors import NotFound
+
+
+@dataclass(frozen=True)
+class StagedChunk:
+    blob_id: str
+    size: int
+
+
+@dataclass
+class Staged:
+    """Content whose chunks are stored, waiting for :func:`commit`."""
+
+    sha256: bytes
+    size: int
+    chunks: list[StagedChunk] = field(default_factory=list)
+
+    @property
+    def sha256_hex(self) -> str:
+        return self.sha256.hex()
+
+
+def put_chunks(
+    db: Database, vault: Vault, account_id: int, pieces: Sequence[bytes | memoryview], now: int
+) -> list[StagedChunk]:
+    """Store the pieces the account lacks; touch the ones it has.  Returns them in order."""
+    ids = [vault.key.blob_id(p) for p in pieces]
+    unique = sorted(set(ids))
+    with db.write() as s:
+        s.execute(
+            update(Chunk)
+            .where(Chunk.account_id == account_id, Chunk.blob_id.in_(unique))
+            .values(last_used_at=now)
+        )
+        have = set(
+            s.scalars(
+                select(Chunk.blob_id).where(
+                    Chunk.account_id == account_id, Chunk.blob_id.in_(unique)
+                )
+            )
+        )
+    stored: dict[str, int] = {}
+    for blob_id, piece in zip(ids, pieces, strict=True):
+        if blob_id not in have and blob_id not in stored:
+            stored[blob_id] = vault.put(piece).stored_size
+    if stored:
+        with db.write() as s:
+            for blob_id, stored_size in stored.items():
+                size = len(pieces[ids.index(blob_id)])
+                upsert(
+                    s,
+                    Chunk,
+                    {
+                        "account_id": account_id,
+                        "blob_id": blob_id,
+                        "size": size,
+                        "stored_size": stored_size,
+                        "last_used_at": now,
+                    },
+                    key=["account_id", "blob_id"],
+                    update={"last_used_at": now},
+                )
+    return [StagedChunk(b, len(p)) for b, p in zip(ids, pieces, strict=True)]
+
+
+class Stager:
+    """Takes bytes in pieces of any size (as an upload arrives) and stages them as content."""
+
+    BATCH = 8  # chunks stored per round trip to the database
+
+    def __init__(
+        self,
+        db: Database,
+        vault: Vault,
+        account_id: int,
+        clock: Clock,
+        chunker: Chunker | None = None,
+    ) -> None:
+        self._db, self._vault, self._account, self._clock = db, vault, account_id, clock
+        self._chunker = chunker or new_chunker()
+        self._hash = hashlib.sha256()
+        self._size = 0
+        self._pending: list[bytes | memoryview] = []
+        self.chunks: list[StagedChunk] = []
+
+    def write(self, data: bytes | memoryview) -> None:
+        self._hash.update(data)
+        self._size += len(data)
+        self._pending.extend(self._chunker.feed(data))
+        if len(self._pending) >= self.BATCH:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._pending:
+            pieces = [bytes(p) for p in self._pending]
+            self._pending = []
+            self.chunks += put_chunks(
+                self._db, self._vault, self._account, pieces, self._clock.now_ms()
+            )
+
+    def finish(self) -> Staged:
+        self._pending.extend(self._chunker.finish())
+        self._flush()
+        return Staged(self._hash.digest(), self._size, self.chunks)
+
+
+def stage(
+    db: Database, vault: Vault, account_id: int, clock: Clock, pieces: Iterable[bytes]
+) -> Staged:
+    stager = Stager(db, vault, account_id, clock)
+    for piece in pieces:
+        stager.write(piece)
+    return stager.finish()
+
+
+def commit(session: Session, account_id: int, staged: Staged, now: int) -> int:
+    """The id of the account's content with these bytes, created if new (inside a transaction)."""
+    existing = session.scalar(
+        select(Content.id).where(
+            Content.account_id == account_id,
+            Content.sha256 == staged.sha256,
+            Content.size == staged.size,
+        )
+    )
+    if existing is not None:
+        session.execute(update(Content).where(Content.id == existing).values(last_used_at=now))
+        return int(existing)
+    content = Content(
+        account_id=account_id,
+        sha256=staged.sha256,
+        size=staged.size,
+        chunk_count=len(staged.chunks),
+        created_at=now,
+        last_used_at=now,
+    )
+    session.add(content)
+    session.flush()
+    offset = 0
+    rows = []
+    for seq, chunk in enumerate(staged.chunks):
+        rows.append(
+            {
+                "content_id": content.id,
+                "seq": seq,
+                "account_id": account_id,
+                "blob_id": chunk.blob_id,
+                "offset": offset,
+                "size": chunk.size,
+            }
+        )
+        offset += chunk.size
+    if rows:
+        session.execute(insert(ContentChunk), rows)
+    return content.id
+
+
+@dataclass(frozen=True)
+class ContentInfo:
+    id: int
+    sha256: bytes
+    size: int
+
+
+def info(session: Session, account_id: int, content_id: int) -> ContentInfo:
+    row = session.get(Content, content_id)
+    if row is None or row.account_id != account_id:
+        raise NotFound("no such content")
+    return ContentInfo(row.id, row.sha256, row.size)
+
+
+def find(session: Session, account_id: int, sha256: bytes, size: int) -> int | None:
+    """The account's content with this hash and size, if stored."""
+    return session.scalar(
+        select(Content.id).where(
+            Content.account_id == account_id, Content.sha256 == sha256, Content.size == size
+        )
+    )
+
+
+def chunk_list(session: Session, content_id: int) -> list[tuple[str, int, int]]:
+    """``(blob_id, offset, size)`` of each chunk, in order."""
+    rows = session.execute(
+        select(ContentChunk.blob_id, ContentChunk.offset, ContentChunk.size)
+        .where(ContentChunk.content_id == content_id)
+        .order_by(ContentChunk.seq)
+    ).all()
+    return [(str(b), int(o), int(n)) for b, o, n in rows]
+
+
+def read_range(
+    vault: Vault, chunks: list[tuple[str, int, int]], start: int = 0, end: int | None = None
+) -> Iterator[bytes]:
+    """Stream bytes ``start`` to ``end`` (exclusive; None = to the end), reading only the chunks
+    that overlap; every chunk is verified as it is read."""
+    total = chunks[-1][1] + chunks[-1][2] if chunks else 0
+    stop = total if end is None else min(end, total)
+    for blob_id, offset, size in chunks:
+        if offset + size <= start or offset >= stop:
+            continue
+        data = vault.read(blob_id)
+        yield data[max(0, start - offset) : stop - offset]

@@ -1,0 +1,28 @@
+"""Storage housekeeping: reclaiming unused content and chunks; what ``verify`` must find."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import QueryableAttribute
+
+from strongroom.content import reclaim
+from strongroom.jobs.runner import JobContext
+from strongroom.messages.models import MessagePart
+
+REFERENCING: list[QueryableAttribute[int]] = [MessagePart.content_id]
+"""Every column that points at a stored content; a content none of them uses can go."""
+
+
+def reclaim_storage(ctx: JobContext) -> dict[str, Any]:
+    rt = ctx.runtime
+    cutoff = rt.clock.now_ms() - rt.settings.reclaim_grace_hours * 3_600_000
+    contents = 0
+    while True:
+        with rt.db.write() as s:
+            done = reclaim.reclaim_contents(s, REFERENCING, cutoff)
+        contents += done
+        if not done:
+            break
+    result = reclaim.reclaim_chunks(rt.db, rt.store, cutoff)
+    return {"contents": contents, "chunks": result.chunks, "bytes": result.bytes}

@@ -1,0 +1,424 @@
+"""Storing messages: one path for device uploads and imports alike.
+
+An :class:`Ingest` is one run of writes (an upload batch, or a whole import).  For each batch it
+normalises handles, stages attachment bytes into the content store (outside the transaction),
+then in one transaction matches every message against the vault and the fingerprints of deleted
+and expired messages (:mod:`messages.fingerprints`), and stores only what is new.
+
+# Race: two devices uploading overlapping batches at the same moment.  The transaction first locks
+# the account row (``usage.reserve``), so batches of one account are matched and stored one after
+# the other, and the second sees the first's messages as duplicates.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.orm import Session
+
+from strongroom.accounts import changes, usage
+from strongroom.accounts.models import Account
+from strongroom.blobs import Vault
+from strongroom.clock import DAY_MS, Clock
+from strongroom.content import store as content
+from strongroom.db import Database
+from strongroom.errors import InvalidInput, NotFound, StrongroomError
+from strongroom.messages import ids, search, threads
+from strongroom.messages.errors import ServiceOff
+from strongroom.messages.fingerprints import fingerprint, is_media, normalise_body, same_time
+from strongroom.messages.handles import normalise, normalise_many
+from strongroom.messages.models import Gone, Message, MessagePart, Reaction
+from strongroom.messages.records import STATUSES, MessageRecord, PartRecord, ReactionRecord
+
+MAX_BODY = 1_000_000
+MAX_PARTS = 100
+KINDS = ("sms", "mms", "imessage", "rcs")
+
+
+@dataclass
+class Outcome:
+    client_id: str | None
+    id: int | None
+    status: str  # created, duplicate, rejected
+    problem: dict[str, str] | None = None
+
+
+def _rejected(client_id: str | None, code: str, detail: str, id_: int | None = None) -> Outcome:
+    return Outcome(client_id, id_, "rejected", {"code": code, "detail": detail})
+
+
+@dataclass
+class _Item:
+    index: int
+    client_id: str | None
+    record: MessageRecord
+    sender: str | None
+    participants: list[str]
+    body: str
+    staged: list[tuple[PartRecord, content.Staged]] = field(default_factory=list)
+    fingerprint: bytes = b""
+
+
+@dataclass
+class _Settings:
+    region: str
+    owner: set[str]
+    retention_days: int | None
+    enabled: bool
+
+
+class Ingest:
+    """One run of writes into an account's message vault."""
+
+    def __init__(
+        self, db: Database, vault: Vault, clock: Clock, account_id: int, *, source: str
+    ) -> None:
+        self.db, self.vault, self.clock, self.account_id = db, vault, clock, account_id
+        self.source = source
+        self.claimed: set[int] = set()
+        self.claimed_gone: set[int] = set()
+        with db.read() as s:
+            account = s.get(Account, account_id)
+            if account is None:
+                raise NotFound("no such account")
+            region = account.default_region
+            self.settings = _Settings(
+                region=region,
+                owner=set(normalise_many(list(account.phone_numbers or []), region)),
+                retention_days=account.message_retention_days,
+                enabled=account.messages_enabled,
+            )
+        self.threads = threads.Threads(account_id, self.settings.region)
+        self.state = 0
+
+    # -- preparing ------------------------------------------------------------------------
+
+    def _prepare(self, index: int, client_id: str | None, rec: MessageRecord) -> _Item:
+        if rec.kind not in KINDS:
+            raise InvalidInput(f"kind must be one of {', '.join(KINDS)}")
+        if rec.direction not in ("in", "out"):
+            raise InvalidInput("direction must be 'in' or 'out'")
+        if rec.status not in STATUSES:
+            raise InvalidInput(f"status must be one of {', '.join(STATUSES)}")
+        if len(rec.body) > MAX_BODY or len(rec.parts) > MAX_PARTS:
+            raise InvalidInput("the message is too large")
+        if not 0 <= rec.date_ms < 1 << 46:
+            raise InvalidInput("the date is not a time in UTC milliseconds")
+        region, owner = self.settings.region, self.settings.owner
+        sender = normalise(rec.sender, region)[0] if rec.sender else None
+        participants = [p for p in normalise_many(rec.participants, region) if p not in owner]
+        if rec.direction == "in":
+            if sender is None:
+                raise InvalidInput("an incoming message needs a sender")
+            if sender not in participants and sender not in owner:
+                participants.append(sender)
+        else:
+            sender = None
+        if not participants:
+            raise InvalidInput("a message needs at least one participant besides the owner")
+        body = rec.body
+        if not body.strip() and rec.kind == "mms":
+            body = "\n".join(
+                p.content.read().decode("utf-8", "replace")
+                for p in rec.parts
+                if p.content_type.split(";")[0].strip().lower() == "text/plain"
+            )
+        return _Item(index, client_id, rec, sender, sorted(participants), body)
+
+    def _outside_retention(self, item: _Item) -> bool:
+        days = self.settings.retention_days
+        return days is not None and item.record.date_ms < self.clock.now_ms() - days * DAY_MS
+
+    def _stage(self, item: _Item) -> None:
+        for part in item.record.parts:
+            staged = content.stage(
+                self.db, self.vault, self.account_id, self.clock, part.content.chunks()
+            )
+            item.staged.append((part, staged))
+        media = [st.sha256 for p, st in item.staged if is_media(p.content_type)]
+        item.fingerprint = fingerprint(
+            item.record.direction, item.sender, item.participants, item.body, media
+        )
+
+    # -- the batch --------------------------------------------------------------------------
+
+    def add(self, batch: list[tuple[str | None, MessageRecord]]) -> list[Outcome]:
+        """Store a batch; one outcome per message, in order.  Raises ServiceOff."""
+        if not self.settings.enabled:
+            raise ServiceOff("turn the messages service on to back up messages")
+        outcomes: list[Outcome | None] = [None] * len(batch)
+        items: list[_Item] = []
+        for i, (client_id, rec) in enumerate(batch):
+            try:
+                item = self._prepare(i, client_id, rec)
+                if self._outside_retention(item):
+                    outcomes[i] = _rejected(
+                        client_id, "expired", "older than the account keeps messages"
+                    )
+                    continue
+                self._stage(item)
+                items.append(item)
+            except StrongroomError as e:
+                outcomes[i] = _rejected(client_id, e.slug, e.detail)
+        with self.db.write() as s:
+            free = usage.reserve(s, self.account_id, 0).free_bytes  # takes the account lock
+            if not s.scalar(select(Account.messages_enabled).where(Account.id == self.account_id)):
+                raise ServiceOff("the messages service was turned off")
+            new = self._match(s, items, outcomes)
+            self._store(s, new, outcomes, free)
+            self.state = changes.current_state(s, self.account_id)
+        return [o if o is not None else _rejected(None, "error", "not processed") for o in outcomes]
+
+    def _match(self, s: Session, items: list[_Item], outcomes: list[Outcome | None]) -> list[_Item]:
+        fps = {it.fingerprint for it in items}
+        stored: dict[bytes, list[tuple[int, int, str, bool]]] = defaultdict(list)
+        for mid, fp, date, prec, read in s.execute(
+            select(
+                Message.id, Message.fingerprint, Message.date, Message.date_precision, Message.read
+            )
+            .where(Message.account_id == self.account_id, Message.fingerprint.in_(fps))
+            .order_by(Message.id)
+        ):
+            stored[fp].append((mid, date, prec, read))
+        gone: dict[bytes, list[tuple[int, int, int, str, str]]] = defaultdict(list)
+        for gid, mid, fp, date, prec, reason in s.execute(
+            select(
+                Gone.id,
+                Gone.message_id,
+                Gone.fingerprint,
+                Gone.date,
+                Gone.date_precision,
+                Gone.reason,
+            )
+            .where(Gone.account_id == self.account_id, Gone.fingerprint.in_(fps))
+            .order_by(Gone.id)
+        ):
+            gone[fp].append((gid, mid, date, prec, reason))
+        new: list[_Item] = []
+        mark_read: list[int] = []
+        for it in items:
+            rec = it.record
+            same = [
+                c
+                for c in stored[it.fingerprint]
+                if c[0] not in self.claimed
+                and same_time(c[1], c[2], rec.date_ms, rec.date_precision)
+            ]
+            if same:
+                mid, _, _, read = same[0]
+                self.claimed.add(mid)
+                outcomes[it.index] = Outcome(it.client_id, mid, "duplicate")
+                if rec.read and not read and rec.direction == "in":
+                    mark_read.append(mid)
+                continue
+            tomb = [
+                g
+                for g in gone[it.fingerprint]
+                if g[0] not in self.claimed_gone
+                and same_time(g[2], g[3], rec.date_ms, rec.date_precision)
+            ]
+            if tomb:
+                gid, mid, _, _, reason = tomb[0]
+                self.claimed_gone.add(gid)
+                outcomes[it.index] = _rejected(
+                    it.client_id, reason, f"this message was {reason} from the vault", mid
+                )
+                continue
+            new.append(it)
+        if mark_read:
+            self._mark_read(s, mark_read)
+        return new
+
+    def _mark_read(self, s: Session, message_ids: list[int]) -> None:
+        s.execute(update(Message).where(Message.id.in_(message_ids)).values(read=True))
+        convs = set(s.scalars(select(Message.conversation_id).where(Message.id.in_(message_ids))))
+        threads.refresh(s, convs)
+        now = self.clock.now_ms()
+        changes.record(
+            s, self.account_id, "message", [(m, changes.UPDATED) for m in message_ids], now
+        )
+
+    def _store(
+        self, s: Session, items: list[_Item], outcomes: list[Outcome | None], free: int
+    ) -> None:
+        now = self.clock.now_ms()
+        accepted: list[_Item] = []
+        total = 0
+        for it in items:
+            size = sum(st.size for _, st in it.staged)
+            if size > free - total:
+                outcomes[it.index] = _rejected(
+                    it.client_id,
+                    "quota-exceeded",
+                    f"storing its {size} bytes of attachments would exceed the storage quota",
+                )
+                continue
+            total += size
+            accepted.append(it)
+        if not accepted:
+            return
+        new_ids = ids.allocate(s, [it.record.date_ms for it in accepted])
+        handle_ids = self.threads.handle_ids(
+            s,
+            [v for it in accepted for v in [*it.participants, *([it.sender] if it.sender else [])]],
+        )
+        rows, parts, fts, reactions = [], [], [], []
+        per_conv: dict[int, list[tuple[int, _Item]]] = defaultdict(list)
+        created_convs: list[int] = []
+        for it, mid in zip(accepted, new_ids, strict=True):
+            rec = it.record
+            cid, created = self.threads.conversation_id(s, it.participants, rec.group_title, now)
+            if created:
+                created_convs.append(cid)
+            per_conv[cid].append((mid, it))
+            rows.append(self._row(it, mid, cid, handle_ids, now))
+            for seq, (part, staged) in enumerate(it.staged):
+                parts.append(
+                    {
+                        "account_id": self.account_id,
+                        "message_id": mid,
+                        "seq": seq,
+                        "content_type": part.content_type[:255],
+                        "filename": part.filename,
+                        "size": staged.size,
+                        "extra": part.extra,
+                        "content_id": content.commit(s, self.account_id, staged, now),
+                    }
+                )
+            reactions += self._reaction_rows(s, rec.reactions, mid)
+            fts.append((mid, self.account_id, cid, it.body, rec.subject, bool(it.staged)))
+            self.claimed.add(mid)
+            outcomes[it.index] = Outcome(it.client_id, mid, "created")
+        s.execute(insert(Message), rows)
+        if parts:
+            s.execute(insert(MessagePart), parts)
+        if reactions:
+            s.execute(insert(Reaction), reactions)
+        search.index(s, fts)
+        self._summarise(s, per_conv)
+        usage.add(s, self.account_id, "messages", total, len(accepted))
+        if created_convs:
+            changes.record(
+                s,
+                self.account_id,
+                "conversation",
+                [(c, changes.CREATED) for c in created_convs],
+                now,
+            )
+        changes.record(s, self.account_id, "message", [(m, changes.CREATED) for m in new_ids], now)
+
+    def _row(
+        self, it: _Item, mid: int, cid: int, handle_ids: dict[str, int], now: int
+    ) -> dict[str, Any]:
+        rec = it.record
+        return {
+            "id": mid,
+            "account_id": self.account_id,
+            "conversation_id": cid,
+            "kind": rec.kind,
+            "direction": rec.direction,
+            "sender_id": handle_ids[it.sender] if it.sender else None,
+            "date": rec.date_ms,
+            "date_sent": rec.date_sent_ms,
+            "date_precision": rec.date_precision,
+            "read": rec.read or rec.direction == "out",
+            "status": rec.status,
+            "subject": rec.subject,
+            "body": normalise_body(it.body) if rec.kind != "mms" else it.body,
+            "part_count": len(it.staged),
+            "guid": rec.guid,
+            "reply_to_guid": rec.reply_to_guid,
+            "source": rec.source or self.source,
+            "fingerprint": it.fingerprint,
+            "extra": rec.extra,
+            "created_at": now,
+        }
+
+    def _reaction_rows(
+        self, s: Session, reactions: list[ReactionRecord], mid: int
+    ) -> list[dict[str, Any]]:
+        rows = []
+        for r in reactions:
+            if r.removed:
+                continue
+            sender_id = None
+            if r.sender:
+                value = normalise(r.sender, self.settings.region)[0]
+                sender_id = self.threads.handle_ids(s, [value])[value]
+            rows.append(
+                {
+                    "message_id": mid,
+                    "sender_id": sender_id,
+                    "reaction": r.reaction[:32],
+                    "date": r.date_ms,
+                }
+            )
+        return rows
+
+    def add_reactions(self, records: list[ReactionRecord]) -> int:
+        """Attach tapbacks that came as their own rows to their target messages (by guid).
+
+        A removal deletes the sender's earlier reaction.  Returns how many targets were found.
+        """
+        by_guid: dict[str, list[ReactionRecord]] = defaultdict(list)
+        for r in records:
+            by_guid[r.target_guid].append(r)
+        with self.db.write() as s:
+            targets = dict(
+                s.execute(
+                    select(Message.guid, Message.id).where(
+                        Message.account_id == self.account_id, Message.guid.in_(list(by_guid))
+                    )
+                ).all()
+            )
+            touched = []
+            for guid, mid in targets.items():
+                for r in sorted(by_guid[str(guid)], key=lambda r: r.date_ms):
+                    self._apply_reaction(s, int(mid), r)
+                touched.append(int(mid))
+            if touched:
+                changes.record(
+                    s,
+                    self.account_id,
+                    "message",
+                    [(m, changes.UPDATED) for m in touched],
+                    self.clock.now_ms(),
+                )
+        return len(targets)
+
+    def _apply_reaction(self, s: Session, mid: int, r: ReactionRecord) -> None:
+        sender_id = None
+        if r.sender:
+            value = normalise(r.sender, self.settings.region)[0]
+            sender_id = self.threads.handle_ids(s, [value])[value]
+        same_sender = (
+            Reaction.sender_id.is_(None) if sender_id is None else Reaction.sender_id == sender_id
+        )
+        s.execute(
+            delete(Reaction).where(
+                Reaction.message_id == mid, same_sender, Reaction.reaction == r.reaction[:32]
+            )
+        )
+        if not r.removed:
+            s.execute(
+                insert(Reaction).values(
+                    message_id=mid, sender_id=sender_id, reaction=r.reaction[:32], date=r.date_ms
+                )
+            )
+
+    def _summarise(self, s: Session, per_conv: dict[int, list[tuple[int, _Item]]]) -> None:
+        for cid, stored in per_conv.items():
+            last_id, last = max(stored, key=lambda x: x[0])
+            threads.bump(
+                s,
+                cid,
+                added=len(stored),
+                unread=sum(
+                    1 for _, it in stored if not it.record.read and it.record.direction == "in"
+                ),
+                last_id=last_id,
+                snippet=threads.snippet_of(last.body, len(last.staged)),
+            )

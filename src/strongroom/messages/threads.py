@@ -1,0 +1,170 @@
+"""Handles and conversations: find or create them, and keep each conversation's summary current.
+
+A conversation is identified by its set of participants (every handle but the account owner);
+``participants_key`` is a hash of the sorted normalised handles.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+from sqlalchemy import case, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from strongroom.db import upsert
+from strongroom.messages.handles import normalise
+from strongroom.messages.models import Conversation, ConversationParticipant, Handle, Message
+
+SNIPPET_LENGTH = 160
+
+
+def participants_key(values: list[str]) -> str:
+    return hashlib.sha256("\x1f".join(sorted(set(values))).encode()).hexdigest()
+
+
+@dataclass
+class Threads:
+    """A cache of an account's handles and conversations for one run of writes."""
+
+    account_id: int
+    region: str
+    handles: dict[str, int] = field(default_factory=dict)
+    conversations: dict[str, int] = field(default_factory=dict)
+
+    def handle_ids(self, session: Session, values: list[str]) -> dict[str, int]:
+        """Ids of these normalised handles, creating the missing ones."""
+        missing = sorted({v for v in values if v not in self.handles})
+        if missing:
+            for value in missing:
+                upsert(
+                    session,
+                    Handle,
+                    {
+                        "account_id": self.account_id,
+                        "value": value,
+                        "kind": normalise(value, self.region)[1],
+                    },
+                    key=["account_id", "value"],
+                    update=None,
+                )
+            rows = session.execute(
+                select(Handle.value, Handle.id).where(
+                    Handle.account_id == self.account_id, Handle.value.in_(missing)
+                )
+            ).all()
+            self.handles.update({str(v): int(i) for v, i in rows})
+        return {v: self.handles[v] for v in values}
+
+    def conversation_id(
+        self, session: Session, participants: list[str], title: str | None, now: int
+    ) -> tuple[int, bool]:
+        """The conversation of these participants, and whether it was created just now."""
+        key = participants_key(participants)
+        if key in self.conversations:
+            return self.conversations[key], False
+        found = session.execute(
+            select(Conversation.id, Conversation.title).where(
+                Conversation.account_id == self.account_id,
+                Conversation.participants_key == key,
+            )
+        ).first()
+        if found is not None:
+            if title and not found[1]:
+                session.execute(
+                    update(Conversation).where(Conversation.id == found[0]).values(title=title)
+                )
+            self.conversations[key] = int(found[0])
+            return int(found[0]), False
+        convo = Conversation(
+            account_id=self.account_id,
+            participants_key=key,
+            title=title or None,
+            last_message_id=0,
+            message_count=0,
+            unread_count=0,
+            snippet="",
+            created_at=now,
+        )
+        session.add(convo)
+        session.flush()
+        ids = self.handle_ids(session, participants)
+        session.execute(
+            insert(ConversationParticipant),
+            [{"conversation_id": convo.id, "handle_id": h} for h in sorted(set(ids.values()))],
+        )
+        self.conversations[key] = convo.id
+        return convo.id, True
+
+
+def snippet_of(body: str, part_count: int) -> str:
+    text = " ".join(body.split())
+    if not text and part_count:
+        return "📎 Attachment"
+    return text[:SNIPPET_LENGTH]
+
+
+def bump(
+    session: Session,
+    conversation_id: int,
+    *,
+    added: int,
+    unread: int,
+    last_id: int,
+    snippet: str,
+) -> None:
+    """Count newly stored messages into a conversation's summary."""
+    session.execute(
+        update(Conversation)
+        .where(Conversation.id == conversation_id)
+        .values(
+            message_count=Conversation.message_count + added,
+            unread_count=Conversation.unread_count + unread,
+        )
+    )
+    session.execute(
+        update(Conversation)
+        .where(Conversation.id == conversation_id, Conversation.last_message_id < last_id)
+        .values(last_message_id=last_id, snippet=snippet)
+    )
+
+
+def refresh(session: Session, conversation_ids: set[int]) -> None:
+    """Recompute count, unread count, last message and snippet of these conversations."""
+    for cid in conversation_ids:
+        total, unread, last = session.execute(
+            select(
+                func.count(Message.id),
+                func.coalesce(
+                    func.sum(
+                        case((Message.read.is_(False) & (Message.direction == "in"), 1), else_=0)
+                    ),
+                    0,
+                ),
+                func.coalesce(func.max(Message.id), 0),
+            ).where(Message.conversation_id == cid)
+        ).one()
+        snippet = ""
+        if last:
+            body, parts = session.execute(
+                select(Message.body, Message.part_count).where(Message.id == last)
+            ).one()
+            snippet = snippet_of(body, parts)
+        session.execute(
+            update(Conversation)
+            .where(Conversation.id == cid)
+            .values(message_count=total, unread_count=unread, last_message_id=last, snippet=snippet)
+        )
+
+
+def participants_of(session: Session, conversation_ids: set[int]) -> dict[int, list[str]]:
+    rows = session.execute(
+        select(ConversationParticipant.conversation_id, Handle.value)
+        .join(Handle, Handle.id == ConversationParticipant.handle_id)
+        .where(ConversationParticipant.conversation_id.in_(conversation_ids))
+        .order_by(Handle.value)
+    ).all()
+    found: dict[int, list[str]] = {c: [] for c in conversation_ids}
+    for cid, value in rows:
+        found[int(cid)].append(str(value))
+    return found
