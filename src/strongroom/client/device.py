@@ -51,6 +51,9 @@ class Device:
     messages: dict[str, LocalMessage] = field(default_factory=dict)
     state: str | None = None
     pending_deletes: set[str] = field(default_factory=set)
+    unsynced_deletes: list[LocalMessage] = field(default_factory=list)
+    """Deleted here before the vault acknowledged them: uploaded, then deleted, at the next sync,
+    so that a copy on another device is deleted too."""
     service_on: bool = True
 
     # -- what happens on the phone ---------------------------------------------------------
@@ -70,8 +73,12 @@ class Device:
 
     def delete(self, client_id: str) -> None:
         message = self.messages.pop(client_id)
-        if message.server_id is not None and not message.expired:
+        if message.expired:
+            return
+        if message.server_id is not None:
             self.pending_deletes.add(message.server_id)
+        else:
+            self.unsynced_deletes.append(message)
 
     def by_server_id(self) -> dict[str, LocalMessage]:
         return {m.server_id: m for m in self.messages.values() if m.server_id and not m.expired}
@@ -97,6 +104,16 @@ class Device:
         return report
 
     def _push(self) -> None:
+        if self.unsynced_deletes:
+            items = [
+                {**m.data, "client_id": m.client_id, "read": m.read} for m in self.unsynced_deletes
+            ]
+            for start in range(0, len(items), _UPLOAD_BATCH):
+                answer = self.client.upload(items[start : start + _UPLOAD_BATCH])
+                self.pending_deletes.update(
+                    r["id"] for r in answer["results"] if r["status"] in ("created", "duplicate")
+                )
+            self.unsynced_deletes.clear()
         update = {
             m.server_id: {"read": m.read}
             for m in self.messages.values()

@@ -5,7 +5,7 @@ uses the message id as its rowid and "newest first" is FTS5's cheap descending r
 rank-and-sort over every hit of a common word.  Each FTS5 row also carries tag tokens
 (``a<account>``, ``c<conversation>``, ``att``) so the account and conversation filters are
 index intersections inside FTS5.  On PostgreSQL a GIN index over
-``to_tsvector('simple', subject || ' ' || body)`` answers the match and the planner chooses
+``to_tsvector('strongroom_search', subject || ' ' || body)`` (simple words, unaccented) answers the match and the planner chooses
 between it and the ``(account_id, id)`` index depending on how common the words are.
 
 This module is where the two dialects differ; both give the same answers (tests run on both).
@@ -21,10 +21,11 @@ from sqlalchemy.orm import Session
 
 from strongroom.errors import InvalidInput
 from strongroom.messages.ids import first_id_at
+from strongroom.messages.snippets import make_snippet
 
 MARK_START, MARK_END = "\x02", "\x03"
 _TERM = re.compile(r'"([^"]*)"|(\S+)')
-_PG_VECTOR = "to_tsvector('simple', coalesce(m.subject, '') || ' ' || m.body)"
+_PG_VECTOR = "to_tsvector('strongroom_search'::regconfig, coalesce(m.subject, '') || ' ' || m.body)"
 
 
 @dataclass(frozen=True)
@@ -119,7 +120,7 @@ def _search_sqlite(session: Session, f: SearchFilter, words: list[str]) -> list[
             "limit": f.limit,
         },
     ).all()
-    return [Hit(int(r[0]), str(r[1])) for r in rows]
+    return [Hit(int(r[0]), make_snippet(r[1], words, MARK_START, MARK_END)) for r in rows]
 
 
 def _search_postgres(session: Session, f: SearchFilter, words: list[str]) -> list[Hit]:
@@ -135,7 +136,6 @@ def _search_postgres(session: Session, f: SearchFilter, words: list[str]) -> lis
         "low": low,
         "high": high,
         "limit": f.limit,
-        "opts": f"StartSel={MARK_START}, StopSel={MARK_END}, MaxWords=24, MinWords=8",
     }
     if f.conversation_ids is not None:
         where.append("m.conversation_id = ANY(:convs)")
@@ -144,10 +144,11 @@ def _search_postgres(session: Session, f: SearchFilter, words: list[str]) -> lis
         where.append("m.part_count > 0" if f.has_attachment else "m.part_count = 0")
     rows = session.execute(
         text(
-            "SELECT m.id, ts_headline('simple', m.body, q.query, :opts) "
-            "FROM messages m, websearch_to_tsquery('simple', :words) AS q(query) "
+            "SELECT m.id, m.body "
+            "FROM messages m, "
+            "websearch_to_tsquery('strongroom_search'::regconfig, :words) AS q(query) "
             f"WHERE {' AND '.join(where)} ORDER BY m.id DESC LIMIT :limit"
         ),
         params,
     ).all()
-    return [Hit(int(r[0]), str(r[1])) for r in rows]
+    return [Hit(int(r[0]), make_snippet(r[1], words, MARK_START, MARK_END)) for r in rows]
