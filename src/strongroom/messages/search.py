@@ -5,8 +5,9 @@ uses the message id as its rowid and "newest first" is FTS5's cheap descending r
 rank-and-sort over every hit of a common word.  Each FTS5 row also carries tag tokens
 (``a<account>``, ``c<conversation>``, ``att``) so the account and conversation filters are
 index intersections inside FTS5.  On PostgreSQL a GIN index over
-``to_tsvector('strongroom_search', subject || ' ' || body)`` (simple words, unaccented) answers the match and the planner chooses
-between it and the ``(account_id, id)`` index depending on how common the words are.
+``to_tsvector('strongroom_search', subject || ' ' || body)`` (simple words, unaccented) answers
+the match, and the planner chooses between it and the ``(account_id, id)`` index depending on
+how common the words are.
 
 This module is where the two dialects differ; both give the same answers (tests run on both).
 """
