@@ -101,9 +101,9 @@ def test_input_up_to_the_minimum_size_is_one_chunk(size):
     assert stream_cut(chunker, data, [7]) == [Chunk(0, data)]
 
 
-@pytest.mark.parametrize("piece", [1, 4096, 65536, MiB, 3 * MiB + 17, 100 * MiB])
+@pytest.mark.parametrize("piece", [7, 4096, 65536, MiB, 3 * MiB + 17, 100 * MiB])
 def test_streaming_equals_one_shot_for_fixed_piece_sizes(piece):
-    data = GOLDEN_DATA if piece > 1 else GOLDEN_DATA[: 3 * MiB]
+    data = GOLDEN_DATA if piece > 7 else GOLDEN_DATA[: 5 * MiB]
     chunker = Chunker(SECRET)
     assert stream_cut(chunker, data, [piece]) == list(chunker.cut(data))
 
@@ -191,3 +191,17 @@ def test_cut_file_reads_a_file_in_pieces(tmp_path: Path):
     path.write_bytes(GOLDEN_DATA)
     chunker = Chunker(SECRET)
     assert [c.offset for c in chunker.cut_file(path, read_size=100_000)] == GOLDEN_KEYED
+
+
+@settings(max_examples=30, deadline=None)
+@given(cut_short=st.integers(1024 // 4 + 1, 16 * 1024))
+def test_a_cut_found_in_fewer_bytes_is_the_cut_of_the_whole(cut_short):
+    # The property StreamChunker relies on, checked on the library itself.
+    chunker = Chunker(SECRET, avg_size=1024)
+    whole = STREAM_DATA[: 64 * 1024]
+    first_of_whole = chunker.cut_offsets(whole)[1]
+    first_of_prefix = next(iter(chunker.cut(whole[:cut_short]))).length
+    if first_of_prefix < cut_short:
+        assert first_of_prefix == first_of_whole
+    else:
+        assert first_of_whole >= cut_short - 1
