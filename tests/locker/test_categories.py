@@ -10,6 +10,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from PIL import Image
 from pillow_heif import register_heif_opener
 
@@ -328,3 +330,30 @@ def test_media_written_by_ffmpeg(tmp_path: Path, name, args, content_type):
     assert detect(name, head).content_type == content_type
     # Content alone, under a meaningless name, still names the family.
     assert category_of(detect("upload.bin", head).content_type) == category_of(content_type)
+
+
+MAGIC_PREFIXES = [
+    b"",
+    b"\x00\x00\x00\x18ftyp",
+    b"\x1a\x45\xdf\xa3",
+    b"ID3\x04",
+    b"PK\x03\x04",
+    b"OggS",
+    b"RIFF",
+    b"BM",
+    b"\xff\xfb",
+    b"\x47",
+    b"\x00\x00\x00\x08wide",
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    prefix=st.sampled_from(MAGIC_PREFIXES),
+    rest=st.binary(max_size=600),
+    name=st.sampled_from(["a.jpg", "a.mp4", "a.docx", "a.txt", "a", "a.m4a", "a.nef"]),
+)
+def test_detect_never_fails_on_arbitrary_bytes(prefix, rest, name):
+    found = detect(name, prefix + rest)
+    assert found.category == category_of(found.content_type)
+    assert "/" in found.content_type

@@ -155,7 +155,8 @@ def to_local_path(root: Path, parts: Iterable[str], *, windows: bool | None = No
     when running on Windows).  Each existing step below ``root`` must be a real entry spelled
     exactly so: a symlink (which could lead out of ``root``) or a differently-cased or
     differently-normalised existing entry (a case-insensitive filesystem) is refused rather
-    than followed or overwritten.  ``root`` itself is trusted and must be absolute.
+    than followed or overwritten (the spelling check lists the parent folder, only when the
+    entry already exists).  ``root`` itself is trusted and must be absolute.
 
     Raises BadPath; ValueError for a relative ``root``.
     """

@@ -2,8 +2,9 @@
 
 :func:`photo_info` reads the header and EXIF only (date taken, camera, GPS, displayed size);
 :func:`make_thumbnails` decodes once and writes each requested size as WebP (or JPEG), upright.
-:func:`read_photo` does both from one open.  Sources are a path or a seekable binary file;
-anything Pillow reads works, including HEIC/HEIF (pillow-heif) and GIF (first frame).
+:func:`read_photo` does both from one open.  Sources are a path or a seekable binary file (Pillow
+reads a non-seekable stream into memory first); anything Pillow reads works, including HEIC/HEIF
+(pillow-heif) and GIF (first frame).
 
 Orientation.  JPEG, PNG, WebP and TIFF carry it as the EXIF Orientation tag, which we apply.
 HEIF carries it as ``irot``/``imir`` transforms that libheif applies while decoding; pillow-heif
