@@ -188,6 +188,12 @@ CASES = [
         DOCUMENTS,
     ),
     ("book.epub", odf(b"application/epub+zip"), "application/epub+zip", DOCUMENTS),
+    (
+        "a.odt",
+        zip_of(("content.xml", b"<x/>")),
+        "application/vnd.oasis.opendocument.text",
+        DOCUMENTS,
+    ),
     ("a.pages", zip_of(("Index/Document.iwa", b"x")), "application/vnd.apple.pages", DOCUMENTS),
     ("a.numbers", zip_of(("Index/x.iwa", b"x")), "application/vnd.apple.numbers", DOCUMENTS),
     ("a.key", zip_of(("Index/x.iwa", b"x")), "application/vnd.apple.keynote", DOCUMENTS),

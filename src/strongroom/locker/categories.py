@@ -167,7 +167,8 @@ def _types(*exts: str) -> frozenset[str]:
 # Sniffed container type -> the more specific types an extension may pick inside it (rule 2).
 _REFINES = {
     ZIP: _types(
-        *"docx dotx docm xlsx xltx xlsm pptx ppsx potx pptm ppsm pages numbers key jar apk".split()
+        *"docx dotx docm xlsx xltx xlsm pptx ppsx potx pptm ppsm odt ods odp odg epub pages "
+        "numbers key jar apk".split()
     ),
     DOCX: _types("dotx", "docm"),
     XLSX: _types("xltx", "xlsm"),
