@@ -238,6 +238,26 @@ def test_transparency_is_kept_in_webp_and_flattened_in_jpeg():
     assert close_to(decode(jpeg.data).getpixel((2, 2)), (255, 255, 255))
 
 
+def fake_icc(space: bytes) -> bytes:
+    """An ICC header naming ``space`` (bytes 16-20): enough for the profile to travel along."""
+    header = bytearray(128)
+    header[0:4] = (128).to_bytes(4, "big")
+    header[12:16], header[16:20], header[36:40] = b"mntr", space, b"acsp"
+    return bytes(header)
+
+
+def test_an_rgb_colour_profile_is_kept_and_others_dropped():
+    rgb = encode(two_tone(), "JPEG", icc_profile=fake_icc(b"RGB "))
+    cmyk = encode(
+        Image.new("CMYK", (64, 64), (0, 200, 200, 0)), "JPEG", icc_profile=fake_icc(b"CMYK")
+    )
+    (kept,) = make_thumbnails(io.BytesIO(rgb), [SMALL])
+    (dropped,) = make_thumbnails(io.BytesIO(cmyk), [SMALL])
+    assert decode(kept.data).info.get("icc_profile") == fake_icc(b"RGB ")
+    assert decode(dropped.data).info.get("icc_profile") is None
+    assert close_to(decode(dropped.data).convert("RGB").getpixel((5, 5)), (255, 55, 55))
+
+
 def test_sizes_come_back_in_the_order_asked():
     thumbs = make_thumbnails(io.BytesIO(encode(two_tone(2000, 1000), "JPEG")), [64, 512, 128])
     assert [t.max_side for t in thumbs] == [64, 512, 128]

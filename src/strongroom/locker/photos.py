@@ -19,7 +19,8 @@ into an error with ``warnings.catch_warnings``, which in Python 3.11 edits proce
 (# Race: two threads inside it at once can leave the bomb warning as an error for good, which is
 harmless here).
 
-Thumbnails hold no EXIF (no GPS leaks through a shared thumbnail) but keep the ICC profile.
+Thumbnails hold no EXIF (no GPS leaks through a shared thumbnail) but keep an RGB ICC profile
+(iPhone photos are Display P3).
 """
 
 from __future__ import annotations
@@ -279,6 +280,8 @@ def _thumbnails(im: Image.Image, sizes: Sequence[int], format: ThumbnailFormat) 
         # Let libjpeg decode at 1/2, 1/4 or 1/8 scale when that still covers the largest size.
         im.draft("RGB", (max(sizes), max(sizes)))
     icc = im.info.get("icc_profile")
+    if not (isinstance(icc, bytes) and icc[16:20] == b"RGB "):
+        icc = None  # a CMYK or grey profile would be wrong on the RGB thumbnail
     upright = _display_mode(ImageOps.exif_transpose(im), format)
     made: dict[int, Thumbnail] = {}
     base = upright
@@ -303,10 +306,10 @@ def _display_mode(im: Image.Image, format: ThumbnailFormat) -> Image.Image:
     return flat
 
 
-def _encode(im: Image.Image, size: int, format: ThumbnailFormat, icc: Any) -> Thumbnail:
+def _encode(im: Image.Image, size: int, format: ThumbnailFormat, icc: bytes | None) -> Thumbnail:
     out = io.BytesIO()
     options: dict[str, Any] = {"quality": _QUALITY}
-    if isinstance(icc, bytes):
+    if icc is not None:
         options["icc_profile"] = icc
     if format == "WEBP":
         options["method"] = 4
