@@ -71,6 +71,8 @@ class VaultKey:
         self.namespace = namespace
         self._id_key = _hkdf(data_key, b"strongroom/blob-id/v1")
         self._enc_root = _hkdf(data_key, b"strongroom/blob-enc/v1")
+        self.chunker_secret = _hkdf(data_key, b"strongroom/chunker/v1")
+        """Keys the account's content-defined chunker, so cut points differ per account."""
 
     def hasher(self) -> blake3.blake3:
         """A keyed BLAKE3 hasher: feed it plaintext, its hex digest is the blob id."""

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from strongroom.blobs import Vault
 from strongroom.clock import Clock
-from strongroom.content.chunking import Chunker, new_chunker
+from strongroom.content.chunking import Chunker, StreamChunker
 from strongroom.content.models import Chunk, Content, ContentChunk
 from strongroom.db import Database, upsert
 from strongroom.errors import NotFound
@@ -101,10 +101,9 @@ class Stager:
         vault: Vault,
         account_id: int,
         clock: Clock,
-        chunker: Chunker | None = None,
     ) -> None:
         self._db, self._vault, self._account, self._clock = db, vault, account_id, clock
-        self._chunker = chunker or new_chunker()
+        self._chunker: StreamChunker = Chunker(vault.key.chunker_secret).stream()
         self._hash = hashlib.sha256()
         self._size = 0
         self._pending: list[bytes | memoryview] = []
@@ -113,7 +112,7 @@ class Stager:
     def write(self, data: bytes | memoryview) -> None:
         self._hash.update(data)
         self._size += len(data)
-        self._pending.extend(self._chunker.feed(data))
+        self._pending.extend(c.data for c in self._chunker.feed(data))
         if len(self._pending) >= self.BATCH:
             self._flush()
 
@@ -126,7 +125,7 @@ class Stager:
             )
 
     def finish(self) -> Staged:
-        self._pending.extend(self._chunker.finish())
+        self._pending.extend(c.data for c in self._chunker.finish())
         self._flush()
         return Staged(self._hash.digest(), self._size, self.chunks)
 

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from strongroom.locker.chunking import AVG_SIZE, Chunk, Chunker, gear_seed
+from strongroom.content.chunking import AVG_SIZE, Chunk, Chunker, gear_seed
 
 MiB = 1024 * 1024
 SECRET = bytes(range(32))
@@ -22,16 +22,19 @@ def pseudo_random(n: int, label: bytes = b"strongroom golden chunking v1") -> by
 
 GOLDEN_DATA = pseudo_random(24 * MiB)
 
-# Recorded with pyfastcdc 0.3.1.  If these change, every chunk stored before the change stops
+# Recorded with pyfastcdc 0.3.1 and AVG_SIZE = 512 KiB.  If these change, every chunk stored before the change stops
 # deduplicating against new uploads: do not update them without a migration plan.
 GOLDEN_UNKEYED = [
-    0, 300229, 1834565, 3210585, 5584925, 7494622, 7954512, 9138499, 10805698, 12776618,
-    14101735, 15709793, 17454102, 18677389, 19055588, 20176505, 20506180, 21657881, 22710535,
-    23951589, 24276055,
+    0, 195451, 964692, 1834565, 3210585, 3959263, 5094518, 5869563, 7043754, 7572889, 7720756,
+    7954512, 8714643, 9429216, 9982408, 10805698, 11647629, 12534590, 13588975, 15017380,
+    15709793, 16252914, 17102396, 17479695, 18204641, 18677389, 19055588, 19972343, 20506180,
+    20997201, 21268687, 22019845, 22710535, 23582652, 24144752, 24276055,
 ]  # fmt: skip
 GOLDEN_KEYED = [
-    0, 2457224, 4193991, 5081518, 6239483, 8598768, 9759334, 10814147, 11679694, 13455284,
-    14521469, 14933863, 16602207, 18725432, 20310183, 21403785, 21843096, 22789464,
+    0, 583323, 1453934, 2457224, 3368640, 4193991, 5081518, 5229618, 6161508, 6344208, 7063635,
+    7631212, 8596519, 9239596, 10021375, 10814147, 11388752, 11679694, 12653032, 13452208,
+    14193422, 14933863, 15694569, 16602207, 17233927, 18162770, 18725432, 19369028, 20053288,
+    20624713, 21163568, 21403785, 21843096, 22381862, 22789464, 23766521, 24477910, 25057595,
 ]  # fmt: skip
 GOLDEN_SEED = 1086511114266310909
 
