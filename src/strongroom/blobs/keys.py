@@ -101,14 +101,14 @@ def read_key_file(path: Path) -> MasterKey:
                     f"master key file {path} is open to other users "
                     f"(mode {stat.S_IMODE(mode):o}); run: chmod 600 {path}"
                 )
-            raw = f.read(_MAX_FILE)
+            raw = f.read(_MAX_FILE + 1)
     except FileNotFoundError:
         raise MasterKeyError(f"master key file {path} does not exist") from None
     except OSError as e:
         raise MasterKeyError(f"cannot read master key file {path}: {e}") from None
     try:
         lines = raw.decode("ascii").split()
-        if len(lines) != 2 or lines[0] != HEADER or len(lines[1]) != 64:
+        if len(raw) > _MAX_FILE or len(lines) != 2 or lines[0] != HEADER or len(lines[1]) != 64:
             raise ValueError("not a key file")
         return MasterKey(bytes.fromhex(lines[1]))
     except ValueError:  # UnicodeDecodeError is one too

@@ -77,13 +77,16 @@ class _LocalWriter(BlobWriter):
         assert self._file is not None
         target = self._store.path_of(name)
         try:
+            # Folders first, so that on journaling filesystems the file's fsync commits them
+            # too and the fsyncs of new folders below find nothing left to do.
+            created = self._store.make_folders(target.parent)
             self._file.flush()
             os.fsync(self._file.fileno())
             self._file.close()
             self._file = None
-            self._store.make_folder(target.parent)
             os.replace(self._tmp, target)
-            _fsync_dir(target.parent)
+            for folder in [target.parent, *(f.parent for f in created)]:
+                _fsync_dir(folder)
         except OSError as e:
             raise _failure("store a blob", e) from None
         return self._size
@@ -155,17 +158,19 @@ class LocalBlobStore(BlobStore):
     def path_of(self, name: str) -> Path:
         return self.root / nest(validate_name(name))
 
-    def make_folder(self, folder: Path) -> None:
-        """Create ``folder`` (and its parents up to the root), making each new entry durable."""
-        if folder.is_dir():
-            return
-        if folder.parent != self.root:
-            self.make_folder(folder.parent)
-        try:
-            folder.mkdir()
-        except FileExistsError:
-            return  # Race: another writer created it; it fsynced the parent
-        _fsync_dir(folder.parent)
+    def make_folders(self, folder: Path) -> list[Path]:
+        """Create ``folder`` and its missing parents below the root; return those created,
+        deepest first.  The caller makes them durable by fsyncing each one's parent."""
+        created: list[Path] = []
+        while folder != self.root and not folder.is_dir():
+            created.append(folder)
+            folder = folder.parent
+        for new in reversed(created):
+            try:
+                new.mkdir()
+            except FileExistsError:
+                pass  # Race: another writer made it; fsyncing its parent again is harmless
+        return created
 
     def writer(self, name: str | None = None) -> BlobWriter:
         return _LocalWriter(self)
