@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 
@@ -242,10 +242,12 @@ class BlobStore(ABC):
 
     def delete_namespace(self, namespace: str) -> int:
         """Delete every object of ``namespace``; return how many.  Raises BadBlobName."""
+        return sum(self.delete(info.name) for info in self._namespace_listing(namespace))
+
+    def _namespace_listing(self, namespace: str) -> Sequence[BlobInfo]:
         if "/" in namespace or not namespace:
             raise BadBlobName(f"not a valid blob namespace: {namespace[:200]!r}")
-        prefix = validate_prefix(namespace + "/")
-        return sum(self.delete(info.name) for info in list(self.list(prefix)))
+        return list(self.list(validate_prefix(namespace + "/")))
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections."""

@@ -142,7 +142,12 @@ class Keyring:
         Raises MasterKeyError when the key file is missing (and ``create`` is false) or bad.
         """
         if create and not self.path.exists() and not self.next_path.exists():
-            write_key_file(self.path, generate())
+            try:
+                write_key_file(self.path, generate())
+            except MasterKeyError:
+                if not self.path.exists():
+                    raise
+                # Race: another process created the key at the same moment; use that one.
         self.current = read_key_file(self.path)
         self.incoming = read_key_file(self.next_path) if self.next_path.exists() else None
         self.keys = {self.current.key_id: self.current}

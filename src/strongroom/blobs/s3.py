@@ -264,6 +264,14 @@ class S3BlobStore(BlobStore):
         self.call(name, "delete", "delete_object")
         return True
 
+    def delete_namespace(self, namespace: str) -> int:
+        # Listed objects exist: one DeleteObject each, without delete()'s HeadObject.  (Not
+        # DeleteObjects: it needs a checksum header some S3-compatible services refuse.)
+        names = [info.name for info in self._namespace_listing(namespace)]
+        for name in names:
+            self.call(name, "delete", "delete_object")
+        return len(names)
+
     def list(self, prefix: str = "") -> Iterator[BlobInfo]:
         validate_prefix(prefix)
         for key, size, _ in self._objects(self.prefix + prefix):
