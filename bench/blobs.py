@@ -249,8 +249,9 @@ def one_round(
     spent: dict[str, float] = {}
 
     def note_rss(*labels: str) -> None:
+        # In the first round only: later ones would show the peak of every phase before.
         for label in labels:
-            results[label] = (results.get(label, ([], 0.0))[0], peak_rss_mib())
+            results.setdefault(label, ([], peak_rss_mib()))
 
     store = LocalBlobStore(root / "store")
     # One vault (account) per kind of put, so that none finds the folders of another made.

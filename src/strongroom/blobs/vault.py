@@ -51,7 +51,6 @@ HEADER_SIZE = len(MAGIC) + SALT_SIZE
 SEGMENT = 1024 * 1024
 TAG = 16
 SEALED = SEGMENT + TAG
-_THREADED_HASH_FROM = 4 * 1024 * 1024
 
 
 class BlobCorrupt(ServiceUnavailable):
@@ -83,13 +82,14 @@ class VaultKey:
         self._id_key = _hkdf(data_key, b"strongroom/blob-id/v1")
         self._enc_root = _hkdf(data_key, b"strongroom/blob-enc/v1")
 
+    # One thread: BLAKE3's multithreading (max_threads=AUTO) made 4 MiB pieces 30% slower on
+    # a two-core machine (bench/blobs.py), and a server's cores serve concurrent requests.
     def hasher(self) -> blake3.blake3:
         """A keyed BLAKE3 hasher: feed it plaintext, its hex digest is the blob id."""
-        return blake3.blake3(key=self._id_key, max_threads=blake3.blake3.AUTO)
+        return blake3.blake3(key=self._id_key)
 
     def blob_id(self, data: bytes | bytearray | memoryview) -> str:
-        threads = blake3.blake3.AUTO if len(data) >= _THREADED_HASH_FROM else 1
-        return blake3.blake3(data, key=self._id_key, max_threads=threads).hexdigest()
+        return blake3.blake3(data, key=self._id_key).hexdigest()
 
     def blob_cipher(self, salt: bytes) -> AESGCM:
         return AESGCM(_hkdf(self._enc_root, b"strongroom/blob/v1", salt))
