@@ -290,9 +290,9 @@ def report(results: dict[str, tuple[list[float], float]], total: int) -> None:
     to each write+fsync floor measured in the same round."""
     floors = [results[FLOOR][0], results[ONE_FILE][0]]
     print(
-        f"\n| {'what':<36} | {'MB/s':>5} | × floor | × one file | {'runs (MB/s)':<15} | peak RSS |"
+        f"\n| {'what':<36} | {'MB/s':>5} | × floor | × one file | {'runs (MB/s)':<17} | peak RSS |"
     )
-    print(f"|{'-' * 38}|{'-' * 6}:|{'-' * 8}:|{'-' * 11}:|{'-' * 17}|{'-' * 9}:|")
+    print(f"|{'-' * 38}|{'-' * 6}:|{'-' * 8}:|{'-' * 11}:|{'-' * 19}|{'-' * 9}:|")
     for label, (times, rss) in results.items():
         speeds = [total / t / 1e6 for t in times]
         ratios = [
@@ -301,7 +301,7 @@ def report(results: dict[str, tuple[list[float], float]], total: int) -> None:
         runs = ", ".join(f"{s:.0f}" for s in speeds)
         print(
             f"| {label:<36} | {statistics.median(speeds):5.0f} | {ratios[0]:7.2f} "
-            f"| {ratios[1]:10.2f} | {runs:<15} | {rss:4.0f} MiB |"
+            f"| {ratios[1]:10.2f} | {runs:<17} | {rss:4.0f} MiB |"
         )
 
 
