@@ -23,6 +23,7 @@ from strongroom.clock import ManualClock
 from strongroom.config import Settings
 from strongroom.db import Database
 from strongroom.runtime import Runtime, migrate, open_runtime
+from tests.s3server import ACCESS_KEY, REGION, SECRET_KEY, new_bucket, reset, running_s3
 from tests.servers import LiveServer, start_app_server
 
 STRICT = os.environ.get("STRONGROOM_TEST_STRICT") == "1"
@@ -170,3 +171,27 @@ def connect(server: LiveServer) -> Iterator[Any]:
     yield make
     for client in opened:
         client.close()
+
+
+# --- S3 ---------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    """The URL of an S3-compatible server (moto's, in a thread) shared by this test process."""
+    try:
+        import moto.server  # noqa: F401
+    except ImportError:
+        missing("moto is not installed (pip install 'moto[s3]' flask flask-cors)")
+    with running_s3() as endpoint:
+        yield endpoint
+
+
+@pytest.fixture
+def s3_bucket(s3_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A fresh, empty bucket; the standard AWS variables point boto3 at the test server."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", ACCESS_KEY)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    yield new_bucket(s3_endpoint)
+    reset(s3_endpoint)

@@ -22,8 +22,9 @@ def pseudo_random(n: int, label: bytes = b"strongroom golden chunking v1") -> by
 
 GOLDEN_DATA = pseudo_random(24 * MiB)
 
-# Recorded with pyfastcdc 0.3.1 and AVG_SIZE = 512 KiB.  If these change, every chunk stored before the change stops
-# deduplicating against new uploads: do not update them without a migration plan.
+# Recorded with pyfastcdc 0.3.1 and AVG_SIZE = 512 KiB.  If these change, every chunk stored
+# before the change stops deduplicating against new uploads: do not update them without a
+# migration plan.
 GOLDEN_UNKEYED = [
     0, 195451, 964692, 1834565, 3210585, 3959263, 5094518, 5869563, 7043754, 7572889, 7720756,
     7954512, 8714643, 9429216, 9982408, 10805698, 11647629, 12534590, 13588975, 15017380,

@@ -13,6 +13,7 @@ from urllib.parse import unquote, urlparse
 from strongroom.blobs.base import (
     BlobInfo,
     BlobNotFound,
+    BlobReader,
     BlobStore,
     BlobStoreError,
     BlobWriter,
@@ -25,6 +26,7 @@ __all__ = [
     "BlobCorrupt",
     "BlobInfo",
     "BlobNotFound",
+    "BlobReader",
     "BlobStore",
     "BlobStoreError",
     "BlobWriter",

@@ -6,7 +6,7 @@ cannot be moved to another account).  Rotating the master key rewraps the data k
 
 The key file is text: a header line and 64 hex digits, mode 0600.  During a rotation a second file,
 ``<key file>.next``, holds the new key; the keyring loads both and picks by key id, so a crash at
-any point of a rotation leaves every data key unwrappable.
+any point of a rotation leaves every data key readable (its master key is in one of the files).
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from strongroom.errors import ServiceUnavailable
 
 HEADER = "strongroom-master-key-v1"
 _WRAP_AAD = b"strongroom/wrap/v1/"
+_MAX_FILE = 4096  # a key file is 90 bytes; never read a huge file into memory
 
 
 class MasterKeyError(ServiceUnavailable):
@@ -69,45 +70,48 @@ def generate() -> MasterKey:
 def write_key_file(path: Path, key: MasterKey) -> None:
     """Create ``path`` holding ``key``, readable only by its owner; never overwrites a file.
 
-    Raises MasterKeyError if the file already exists.
+    Raises MasterKeyError if the file already exists or cannot be written.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
-        with os.fdopen(fd, "w") as f:
-            f.write(f"{HEADER}\n{key.secret.hex()}\n")
-            f.flush()
-            os.fsync(f.fileno())
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
-            os.link(tmp, path)  # atomic and refuses to replace an existing key
-        except FileExistsError:
-            raise MasterKeyError(f"refusing to overwrite the existing key file {path}") from None
-    finally:
-        tmp.unlink(missing_ok=True)
-    _fsync_dir(path.parent)
+            with os.fdopen(fd, "w") as f:
+                f.write(f"{HEADER}\n{key.secret.hex()}\n")
+                f.flush()
+                os.fsync(f.fileno())
+            os.link(tmp, path)  # atomic, and refuses to replace an existing key
+        finally:
+            tmp.unlink(missing_ok=True)
+        _fsync_dir(path.parent)
+    except FileExistsError:
+        raise MasterKeyError(f"refusing to overwrite the existing key file {path}") from None
+    except OSError as e:
+        raise MasterKeyError(f"cannot write master key file {path}: {e}") from None
 
 
 def read_key_file(path: Path) -> MasterKey:
     """Load a key file.  Raises MasterKeyError if missing, readable by others, or malformed."""
     try:
-        st = path.stat()
+        with path.open("rb") as f:
+            mode = os.fstat(f.fileno()).st_mode  # of the file read, not of a path swapped since
+            if mode & (stat.S_IRWXG | stat.S_IRWXO):
+                raise MasterKeyError(
+                    f"master key file {path} is open to other users "
+                    f"(mode {stat.S_IMODE(mode):o}); run: chmod 600 {path}"
+                )
+            raw = f.read(_MAX_FILE + 1)
     except FileNotFoundError:
         raise MasterKeyError(f"master key file {path} does not exist") from None
-    if st.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
-        raise MasterKeyError(
-            f"master key file {path} is readable by other users "
-            f"(mode {stat.S_IMODE(st.st_mode):o}); run: chmod 600 {path}"
-        )
-    try:
-        lines = path.read_text().split()
-    except (OSError, UnicodeDecodeError) as e:
+    except OSError as e:
         raise MasterKeyError(f"cannot read master key file {path}: {e}") from None
-    if len(lines) != 2 or lines[0] != HEADER or len(lines[1]) != 64:
-        raise MasterKeyError(f"{path} is not a Strongroom master key file")
     try:
+        lines = raw.decode("ascii").split()
+        if len(raw) > _MAX_FILE or len(lines) != 2 or lines[0] != HEADER or len(lines[1]) != 64:
+            raise ValueError("not a key file")
         return MasterKey(bytes.fromhex(lines[1]))
-    except ValueError:
+    except ValueError:  # UnicodeDecodeError is one too
         raise MasterKeyError(f"{path} is not a Strongroom master key file") from None
 
 
@@ -138,7 +142,12 @@ class Keyring:
         Raises MasterKeyError when the key file is missing (and ``create`` is false) or bad.
         """
         if create and not self.path.exists() and not self.next_path.exists():
-            write_key_file(self.path, generate())
+            try:
+                write_key_file(self.path, generate())
+            except MasterKeyError:
+                if not self.path.exists():
+                    raise
+                # Race: another process created the key at the same moment; use that one.
         self.current = read_key_file(self.path)
         self.incoming = read_key_file(self.next_path) if self.next_path.exists() else None
         self.keys = {self.current.key_id: self.current}
@@ -167,21 +176,35 @@ class Keyring:
         return key
 
     def begin_rotation(self) -> MasterKey:
-        """Create ``<path>.next`` (or reuse it, resuming a crashed rotation) and return its key."""
+        """Create ``<path>.next`` (or reuse it, resuming a crashed rotation) and return its key.
+
+        Raises MasterKeyError.
+        """
         if not self.next_path.exists():
-            write_key_file(self.next_path, generate())
+            try:
+                write_key_file(self.next_path, generate())
+            except MasterKeyError:
+                if not self.next_path.exists():
+                    raise
+                # Race: another process began the same rotation; use its key.
         self.load(create=False)
-        incoming = self.incoming
-        assert incoming is not None
-        return incoming
+        if self.incoming is None:
+            raise MasterKeyError(f"{self.next_path} vanished while a rotation began")
+        return self.incoming
 
     def finish_rotation(self) -> MasterKey:
-        """Make the incoming key the key file; the old key is destroyed.
+        """Make the incoming key the key file; the old key file is replaced.
 
-        Call only once no stored data key is wrapped by the old key.
+        Call only once no stored data key is wrapped by the old key.  Raises MasterKeyError
+        when no rotation was begun.
         """
-        os.replace(self.next_path, self.path)
+        try:
+            os.replace(self.next_path, self.path)
+        except FileNotFoundError:
+            raise MasterKeyError(
+                f"no rotation to finish: {self.next_path} does not exist"
+            ) from None
         _fsync_dir(self.path.parent)
         self.load(create=False)
-        assert self.current is not None
+        assert self.current is not None  # load sets it or raises
         return self.current

@@ -16,16 +16,19 @@ from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
 from strongroom.blobs.base import (
+    READ_SIZE,
     BlobInfo,
     BlobNotFound,
+    BlobReader,
     BlobStore,
     BlobStoreError,
     BlobWriter,
+    is_valid_name,
     validate_name,
+    validate_prefix,
 )
 from strongroom.blobs.nesting import nest, unnest
 
-READ_SIZE = 1024 * 1024
 Opener = Callable[[Path], BinaryIO]
 
 
@@ -34,7 +37,7 @@ def _open_exclusive(path: Path) -> BinaryIO:
 
 
 def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
     try:
         os.fsync(fd)
     finally:
@@ -56,26 +59,34 @@ class _LocalWriter(BlobWriter):
             raise _failure("start writing a blob", e) from None
         self._size = 0
 
-    def write(self, data: bytes | memoryview) -> None:
-        assert self._file is not None, "write after commit or abort"
+    def _write(self, data: bytes | bytearray | memoryview) -> None:
+        assert self._file is not None  # BlobWriter.write refuses closed writers
+        view = memoryview(data).cast("B")
         try:
-            self._file.write(data)
+            # An unbuffered file may take fewer bytes than offered: write the rest.
+            while view:
+                written = self._file.write(view)
+                if not written:
+                    raise OSError(errno.EIO, "the file accepted no bytes")
+                view = view[written:]
+                self._size += written
         except OSError as e:
-            self.abort()
             raise _failure("write a blob", e) from None
-        self._size += len(data)
 
     def _commit(self, name: str) -> int:
         assert self._file is not None
         target = self._store.path_of(name)
         try:
+            # Folders first, so that on journaling filesystems the file's fsync commits them
+            # too and the fsyncs of new folders below find nothing left to do.
+            created = self._store.make_folders(target.parent)
             self._file.flush()
             os.fsync(self._file.fileno())
             self._file.close()
             self._file = None
-            target.parent.mkdir(parents=True, exist_ok=True)
             os.replace(self._tmp, target)
-            _fsync_dir(target.parent)
+            for folder in [target.parent, *(f.parent for f in created)]:
+                _fsync_dir(folder)
         except OSError as e:
             raise _failure("store a blob", e) from None
         return self._size
@@ -87,7 +98,48 @@ class _LocalWriter(BlobWriter):
             except OSError:
                 pass  # the write already failed; removing the file is what matters
             self._file = None
-        self._tmp.unlink(missing_ok=True)
+        try:
+            self._tmp.unlink(missing_ok=True)
+        except OSError:
+            pass  # clean_temporary removes it later
+
+
+class _LocalReader(BlobReader):
+    """An open file: reads by offset (``pread``) from the version that was opened."""
+
+    def __init__(self, fd: int, name: str, tail: int) -> None:
+        self._fd = fd
+        self._name = name
+        try:
+            self.size = os.fstat(fd).st_size
+            keep = min(tail, self.size)
+            self.tail = self._pread(keep, self.size - keep) if keep else b""
+        except BaseException:
+            self.close()
+            raise
+
+    def _pread(self, length: int, offset: int) -> bytes:
+        try:
+            return os.pread(self._fd, length, offset)
+        except OSError as e:
+            raise _failure(f"read blob {self._name}", e) from None
+
+    def stream(self, start: int, end: int, chunk: int = READ_SIZE) -> Iterator[bytes]:
+        position = start
+        while position < end:
+            piece = self._pread(min(chunk, end - position), position)
+            if not piece:
+                raise BlobStoreError(f"blob {self._name} ended at {position}, before {end}")
+            position += len(piece)
+            yield piece
+
+    def close(self) -> None:
+        if self._fd >= 0:
+            fd, self._fd = self._fd, -1
+            os.close(fd)
+
+    def __del__(self) -> None:
+        self.close()
 
 
 class LocalBlobStore(BlobStore):
@@ -106,49 +158,54 @@ class LocalBlobStore(BlobStore):
     def path_of(self, name: str) -> Path:
         return self.root / nest(validate_name(name))
 
+    def make_folders(self, folder: Path) -> list[Path]:
+        """Create ``folder`` and its missing parents below the root; return those created,
+        deepest first.  The caller makes them durable by fsyncing each one's parent."""
+        created: list[Path] = []
+        while folder != self.root and not folder.is_dir():
+            created.append(folder)
+            folder = folder.parent
+        for new in reversed(created):
+            try:
+                new.mkdir()
+            except FileExistsError:
+                pass  # Race: another writer made it; fsyncing its parent again is harmless
+        return created
+
     def writer(self, name: str | None = None) -> BlobWriter:
         return _LocalWriter(self)
 
-    def get(self, name: str) -> Iterator[bytes]:
+    def open(self, name: str, *, tail: int = 0) -> BlobReader:
         path = self.path_of(name)
         try:
-            f = path.open("rb", buffering=0)
+            fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
         except FileNotFoundError:
             raise BlobNotFound(f"blob {name} is missing") from None
         except OSError as e:
             raise _failure(f"read blob {name}", e) from None
-        return self._stream(f, name)
-
-    @staticmethod
-    def _stream(f: BinaryIO, name: str) -> Iterator[bytes]:
-        with f:
-            while True:
-                try:
-                    piece = f.read(READ_SIZE)
-                except OSError as e:
-                    raise _failure(f"read blob {name}", e) from None
-                if not piece:
-                    return
-                yield piece
+        return _LocalReader(fd, name, tail)
 
     def size(self, name: str) -> int:
         try:
             return self.path_of(name).stat().st_size
         except FileNotFoundError:
             raise BlobNotFound(f"blob {name} is missing") from None
+        except OSError as e:
+            raise _failure(f"look up blob {name}", e) from None
 
     def delete(self, name: str) -> bool:
         try:
             self.path_of(name).unlink()
         except FileNotFoundError:
             return False
+        except OSError as e:
+            raise _failure(f"delete blob {name}", e) from None
         return True
 
     def list(self, prefix: str = "") -> Iterator[BlobInfo]:
-        base = self.root
+        validate_prefix(prefix)
         namespace = prefix.split("/", 1)[0] if "/" in prefix else ""
-        if namespace:
-            base = self.root / namespace
+        base = self.root / namespace if namespace else self.root
         if not base.is_dir():
             return
         for dirpath, dirnames, filenames in os.walk(base):
@@ -156,14 +213,13 @@ class LocalBlobStore(BlobStore):
             for fn in sorted(filenames):
                 full = Path(dirpath) / fn
                 rel = PurePosixPath(full.relative_to(self.root).as_posix())
-                if len(rel.parts) != 4:
-                    continue
-                name = unnest(rel)
-                if name.startswith(prefix):
-                    try:
-                        yield BlobInfo(name, full.stat().st_size)
-                    except FileNotFoundError:
-                        continue  # deleted while listing
+                name = unnest(rel) if len(rel.parts) == 4 else ""
+                if not (is_valid_name(name) and nest(name) == rel and name.startswith(prefix)):
+                    continue  # not something this store wrote, or outside the prefix
+                try:
+                    yield BlobInfo(name, full.stat().st_size)
+                except FileNotFoundError:
+                    continue  # Race: deleted while listing
 
     def clean_temporary(self, older_than_s: float = 3600) -> int:
         """Remove temporary files left by writers that died; return how many."""

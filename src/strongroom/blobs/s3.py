@@ -9,10 +9,14 @@ whole or not at all.  Larger objects go up as a multipart upload, invisible unti
 CompleteMultipartUpload; a failed write aborts it.  When the name is only known at the end, the
 upload goes to ``prefix/.staging/`` and is copied into place on commit.
 ``abort_stale_uploads`` removes what crashed processes left behind.
+
+Reads of one opened object are pinned to its ETag (``If-Match``), so a reader never mixes the
+bytes of two versions.  Parts are 8 MiB, so one object can hold up to 80 GB (10,000 parts).
 """
 
 from __future__ import annotations
 
+import re
 import secrets
 import time
 from collections.abc import Iterator
@@ -24,12 +28,16 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from strongroom.blobs.base import (
+    READ_SIZE,
     BlobInfo,
     BlobNotFound,
+    BlobReader,
     BlobStore,
     BlobStoreError,
     BlobWriter,
+    is_valid_name,
     validate_name,
+    validate_prefix,
 )
 
 if TYPE_CHECKING:
@@ -37,16 +45,20 @@ if TYPE_CHECKING:
     from mypy_boto3_s3.type_defs import CompletedPartTypeDef
 
 PART_SIZE = 8 * 1024 * 1024
-READ_SIZE = 1024 * 1024
+STAGING = ".staging/"
 _MISSING = {"404", "NoSuchKey", "NotFound"}
+_CHANGED = {"412", "PreconditionFailed"}
+_EMPTY_RANGE = {"416", "InvalidRange"}
+_CONTENT_RANGE = re.compile(r"bytes \d+-\d+/(\d+)")
+_S3_ERRORS = (ClientError, BotoCoreError)
 
 
 def _failure(action: str, e: Exception) -> BlobStoreError:
     return BlobStoreError(f"could not {action} in S3: {e}")
 
 
-def _is_missing(e: ClientError) -> bool:
-    return str(e.response.get("Error", {}).get("Code")) in _MISSING
+def _code(e: ClientError) -> str:
+    return str(e.response.get("Error", {}).get("Code"))
 
 
 class _S3Writer(BlobWriter):
@@ -56,45 +68,49 @@ class _S3Writer(BlobWriter):
         self._upload_id: str | None = None
         # With the name known up front the multipart upload targets it directly (no copy).
         self._direct = store.key_of(name) if name else None
-        self._staging = self._direct or f"{store.prefix}.staging/{secrets.token_hex(16)}"
+        self._staging = self._direct or f"{store.prefix}{STAGING}{secrets.token_hex(16)}"
         self._parts: list[CompletedPartTypeDef] = []
         self._size = 0
 
-    def write(self, data: bytes | memoryview) -> None:
-        self._buffer += data
-        self._size += len(data)
-        while len(self._buffer) >= PART_SIZE:
-            self._send_part(bytes(self._buffer[:PART_SIZE]))
-            del self._buffer[:PART_SIZE]
+    def _write(self, data: bytes | bytearray | memoryview) -> None:
+        view = memoryview(data).cast("B")
+        while view:
+            if len(self._buffer) == PART_SIZE:  # more follows, so this is not the last part
+                self._send_part()
+            take = min(PART_SIZE - len(self._buffer), len(view))
+            self._buffer += view[:take]
+            view = view[take:]
+            self._size += take
 
-    def _send_part(self, body: bytes) -> None:
-        s3 = self._store.client
+    def _send_part(self) -> None:
+        s3, bucket = self._store.client, self._store.bucket
         try:
             if self._upload_id is None:
-                created = s3.create_multipart_upload(Bucket=self._store.bucket, Key=self._staging)
+                created = s3.create_multipart_upload(Bucket=bucket, Key=self._staging)
                 self._upload_id = created["UploadId"]
             number = len(self._parts) + 1
             sent = s3.upload_part(
-                Bucket=self._store.bucket,
+                Bucket=bucket,
                 Key=self._staging,
                 UploadId=self._upload_id,
                 PartNumber=number,
-                Body=body,
+                Body=bytes(self._buffer),
             )
-        except (ClientError, BotoCoreError) as e:
-            self.abort()
+        except _S3_ERRORS as e:
             raise _failure("upload a blob part", e) from None
+        self._buffer.clear()
         self._parts.append({"ETag": sent["ETag"], "PartNumber": number})
 
     def _commit(self, name: str) -> int:
         s3, bucket, key = self._store.client, self._store.bucket, self._store.key_of(name)
+        if self._direct is not None and key != self._direct:
+            raise ValueError(f"this writer was started for another name than {name}")
         try:
             if self._upload_id is None:
                 s3.put_object(Bucket=bucket, Key=key, Body=bytes(self._buffer))
                 return self._size
-            if self._buffer or not self._parts:
-                self._send_part(bytes(self._buffer))
-                self._buffer.clear()
+            if self._buffer:
+                self._send_part()
             s3.complete_multipart_upload(
                 Bucket=bucket,
                 Key=self._staging,
@@ -105,7 +121,7 @@ class _S3Writer(BlobWriter):
             if self._staging != key:
                 s3.copy({"Bucket": bucket, "Key": self._staging}, bucket, key)
                 s3.delete_object(Bucket=bucket, Key=self._staging)
-        except (ClientError, BotoCoreError) as e:
+        except _S3_ERRORS as e:
             raise _failure("store a blob", e) from None
         return self._size
 
@@ -119,8 +135,64 @@ class _S3Writer(BlobWriter):
                 )
             elif self._parts and self._staging != self._direct:  # completed, not copied
                 s3.delete_object(Bucket=bucket, Key=self._staging)
-        except (ClientError, BotoCoreError):
+        except _S3_ERRORS:
             pass  # best effort; abort_stale_uploads removes what is left
+
+
+class _S3Reader(BlobReader):
+    """One version of an object, identified by its ETag; ranged GETs fetch its bytes."""
+
+    def __init__(self, store: S3BlobStore, name: str, tail: int) -> None:
+        self._store = store
+        self._name = name
+        self._key = store.key_of(name)
+        self.tail = b""
+        response: Any = None
+        if tail > 0:
+            response = store.call(name, "read", "get_object", Range=f"bytes=-{tail}")
+        if response is None:  # no tail asked for, or an empty object (HTTP 416 on AWS)
+            response = store.call(name, "look up", "head_object")
+        else:
+            self.tail = self._body(response["Body"])
+        self.etag: str = response["ETag"]
+        found = _CONTENT_RANGE.fullmatch(response.get("ContentRange") or "")
+        self.size = int(found.group(1)) if found else int(response["ContentLength"])
+
+    def _body(self, body: Any) -> bytes:
+        try:
+            return bytes(body.read())
+        except _S3_ERRORS as e:
+            raise _failure(f"read blob {self._name}", e) from None
+        finally:
+            body.close()
+
+    def stream(self, start: int, end: int, chunk: int = READ_SIZE) -> Iterator[bytes]:
+        if start >= end:
+            return
+        s3 = self._store.client
+        received = 0
+        try:
+            response = s3.get_object(
+                Bucket=self._store.bucket,
+                Key=self._key,
+                Range=f"bytes={start}-{end - 1}",
+                IfMatch=self.etag,
+            )
+            body = response["Body"]
+            try:
+                for piece in body.iter_chunks(chunk):
+                    received += len(piece)
+                    yield piece
+            finally:
+                body.close()
+        except ClientError as e:
+            if _code(e) in _CHANGED | _MISSING:
+                raise BlobStoreError(f"blob {self._name} changed while being read") from None
+            raise _failure(f"read blob {self._name}", e) from None
+        except BotoCoreError as e:
+            raise _failure(f"read blob {self._name}", e) from None
+        if received != end - start:
+            raise BlobStoreError(f"blob {self._name} ended at {start + received}, before {end}")
 
 
 class S3BlobStore(BlobStore):
@@ -135,75 +207,113 @@ class S3BlobStore(BlobStore):
         self.client: S3Client = client or boto3.client(
             "s3",
             endpoint_url=endpoint_url,
-            config=Config(retries={"max_attempts": 5, "mode": "standard"}),
+            config=Config(
+                retries={"max_attempts": 5, "mode": "standard"},
+                # Newer boto3 adds CRC checksums to every upload by default, which several
+                # S3-compatible services reject; plain S3 only needs them where required.
+                request_checksum_calculation="when_required",
+                response_checksum_validation="when_required",
+            ),
         )
 
     def key_of(self, name: str) -> str:
         return self.prefix + validate_name(name)
 
+    def call(self, name: str, action: str, method: str, **kwargs: Any) -> Any:
+        """Call ``method`` on the object named ``name``: None for an empty range (HTTP 416).
+
+        Raises BlobNotFound, BlobStoreError.
+        """
+        try:
+            return getattr(self.client, method)(Bucket=self.bucket, Key=self.key_of(name), **kwargs)
+        except ClientError as e:
+            if _code(e) in _MISSING:
+                raise BlobNotFound(f"blob {name} is missing") from None
+            if "Range" in kwargs and _code(e) in _EMPTY_RANGE:
+                return None
+            raise _failure(f"{action} blob {name}", e) from None
+        except BotoCoreError as e:
+            raise _failure(f"{action} blob {name}", e) from None
+
     def writer(self, name: str | None = None) -> BlobWriter:
         return _S3Writer(self, name)
 
+    def open(self, name: str, *, tail: int = 0) -> BlobReader:
+        return _S3Reader(self, name, tail)
+
     def get(self, name: str) -> Iterator[bytes]:
-        try:
-            body = self.client.get_object(Bucket=self.bucket, Key=self.key_of(name))["Body"]
-        except ClientError as e:
-            if _is_missing(e):
-                raise BlobNotFound(f"blob {name} is missing") from None
-            raise _failure(f"read blob {name}", e) from None
-        except BotoCoreError as e:
-            raise _failure(f"read blob {name}", e) from None
+        body = self.call(name, "read", "get_object")["Body"]  # one request, not open + stream
         return self._stream(body, name)
 
     @staticmethod
     def _stream(body: Any, name: str) -> Iterator[bytes]:
         try:
             yield from body.iter_chunks(READ_SIZE)
-        except (ClientError, BotoCoreError) as e:
+        except _S3_ERRORS as e:
             raise _failure(f"read blob {name}", e) from None
         finally:
             body.close()
 
     def size(self, name: str) -> int:
-        try:
-            head = self.client.head_object(Bucket=self.bucket, Key=self.key_of(name))
-        except ClientError as e:
-            if _is_missing(e):
-                raise BlobNotFound(f"blob {name} is missing") from None
-            raise _failure(f"look up blob {name}", e) from None
-        return int(head["ContentLength"])
+        return int(self.call(name, "look up", "head_object")["ContentLength"])
 
     def delete(self, name: str) -> bool:
+        # S3's DeleteObject succeeds whether or not the key exists: ask first.
         if not self.exists(name):
             return False
-        try:
-            self.client.delete_object(Bucket=self.bucket, Key=self.key_of(name))
-        except (ClientError, BotoCoreError) as e:
-            raise _failure(f"delete blob {name}", e) from None
+        self.call(name, "delete", "delete_object")
         return True
 
+    def delete_namespace(self, namespace: str) -> int:
+        # Listed objects exist: one DeleteObject each, without delete()'s HeadObject.  (Not
+        # DeleteObjects: it needs a checksum header some S3-compatible services refuse.)
+        names = [info.name for info in self._namespace_listing(namespace)]
+        for name in names:
+            self.call(name, "delete", "delete_object")
+        return len(names)
+
     def list(self, prefix: str = "") -> Iterator[BlobInfo]:
+        validate_prefix(prefix)
+        for key, size, _ in self._objects(self.prefix + prefix):
+            name = key[len(self.prefix) :]
+            if is_valid_name(name):  # skips staging objects and anything foreign
+                yield BlobInfo(name, size)
+
+    def _objects(self, key_prefix: str) -> Iterator[tuple[str, int, float]]:
         paginator = self.client.get_paginator("list_objects_v2")
         try:
-            for page in paginator.paginate(Bucket=self.bucket, Prefix=self.prefix + prefix):
+            for page in paginator.paginate(Bucket=self.bucket, Prefix=key_prefix):
                 for obj in page.get("Contents", []):
-                    name = obj["Key"][len(self.prefix) :]
-                    if not name.startswith(".staging/"):
-                        yield BlobInfo(name, int(obj["Size"]))
-        except (ClientError, BotoCoreError) as e:
+                    yield obj["Key"], int(obj["Size"]), obj["LastModified"].timestamp()
+        except _S3_ERRORS as e:
             raise _failure("list blobs", e) from None
 
     def abort_stale_uploads(self, older_than_s: float = 86400) -> int:
-        """Abort multipart uploads and staging objects older than ``older_than_s``."""
+        """Abort multipart uploads, and delete staging objects, older than ``older_than_s``
+        (left by processes that died while writing); return how many.
+
+        Raises BlobStoreError.
+        """
         cutoff = time.time() - older_than_s
+        s3, bucket = self.client, self.bucket
         removed = 0
-        uploads = self.client.list_multipart_uploads(Bucket=self.bucket, Prefix=self.prefix)
-        for up in uploads.get("Uploads", []):
-            if up["Initiated"].timestamp() < cutoff:
-                self.client.abort_multipart_upload(
-                    Bucket=self.bucket, Key=up["Key"], UploadId=up["UploadId"]
-                )
-                removed += 1
+        try:
+            pages = s3.get_paginator("list_multipart_uploads").paginate(
+                Bucket=bucket, Prefix=self.prefix
+            )
+            for page in pages:
+                for up in page.get("Uploads", []):
+                    if up["Initiated"].timestamp() < cutoff:
+                        s3.abort_multipart_upload(
+                            Bucket=bucket, Key=up["Key"], UploadId=up["UploadId"]
+                        )
+                        removed += 1
+            for key, _, modified in list(self._objects(self.prefix + STAGING)):
+                if modified < cutoff:
+                    s3.delete_object(Bucket=bucket, Key=key)
+                    removed += 1
+        except _S3_ERRORS as e:
+            raise _failure("clean up unfinished uploads", e) from None
         return removed
 
     def close(self) -> None:
