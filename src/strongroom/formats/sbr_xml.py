@@ -1,0 +1,195 @@
+"""Reader of SMS Backup & Restore XML: ``<smses>`` (``<sms>``, ``<mms>``) and ``<calls>`` files.
+
+Streams with lxml ``iterparse`` over a :class:`~strongroom.formats.xml_repair.RepairedXml`
+stream, freeing every element (and the ones before it) once its record is yielded, so memory
+stays flat however large the file.  What cannot be read is reported as a
+:class:`~strongroom.messages.records.Problem` naming the file and line, and reading goes on:
+
+* a truncated or damaged file keeps every complete record before the damage, then reports where
+  it ends;
+* a root ``count`` that disagrees with the records found is reported;
+* records repeated byte for byte (within the last :data:`REPEAT_WINDOW` records) are yielded both
+  (the messages service stores each message once) and noted;
+* an attachment with invalid base64 or no content is left out and reported; its message keeps
+  its text and other parts.
+
+The file is refused (:class:`~strongroom.formats.base.BadInput`) only when nothing can be read:
+not XML, a DTD, or a root that is neither ``smses`` nor ``calls``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import OrderedDict
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from lxml import etree
+
+from strongroom.formats.base import BadInput, ReadOptions
+from strongroom.formats.mms_owner import OwnerInference
+from strongroom.formats.sbr_fields import call_record, sms_record, to_int
+from strongroom.formats.sbr_mms import MmsBuilder, hash_attrs
+from strongroom.formats.xml_repair import RepairedXml
+from strongroom.messages.records import CallRecord, MessageRecord, Problem, Record
+
+ROOTS = ("smses", "calls")
+REPEAT_WINDOW = 4096
+_TAGS = ("smses", "calls", "sms", "mms", "part", "call")
+
+
+class SbrXmlReader:
+    name = "sbr-xml"
+
+    def sniff(self, path: Path) -> bool:
+        if not path.is_file():
+            return False
+        with path.open("rb") as f:
+            head = f.read(4096)
+        if head[:2] in (b"\xff\xfe", b"\xfe\xff") or head[:2] in (b"<\x00", b"\x00<"):
+            head = head.decode("utf-16", "replace").encode("utf-8")
+        return b"<smses" in head or b"<calls" in head
+
+    def read(self, path: Path, options: ReadOptions) -> Iterator[Record]:
+        with path.open("rb") as raw:
+            yield from _Parse(path.name, options).run(RepairedXml(raw, path.name))
+
+
+class _Parse:
+    """One pass over one file: the parser loop and what it has counted so far."""
+
+    def __init__(self, name: str, options: ReadOptions) -> None:
+        self.name = name
+        self.options = options
+        self.owner = OwnerInference(options.owner_numbers, options.default_region)
+        self.count: int | None = None
+        self.found = 0
+        self.started = False
+        self.mms: MmsBuilder | None = None
+        self.recent: OrderedDict[bytes, int] = OrderedDict()
+
+    def where(self, line: int | None) -> str:
+        return f"{self.name} line {line}" if line else self.name
+
+    def run(self, stream: RepairedXml) -> Iterator[Record]:
+        root = stream.root_name()
+        if root is None:
+            raise BadInput(f"{self.name}: line 1: this is not an XML file")
+        if root not in ROOTS:
+            raise BadInput(
+                f"{self.name}: line 1: the root element is <{root}>, not <smses> or <calls>; "
+                "this is not an SMS Backup & Restore file"
+            )
+        events = etree.iterparse(
+            stream,
+            events=("start", "end"),
+            tag=_TAGS,
+            huge_tree=True,
+            resolve_entities=False,
+            no_network=True,
+            load_dtd=False,
+            dtd_validation=False,
+            remove_comments=True,
+            remove_pis=True,
+        )
+        try:
+            for event, element in events:
+                yield from self.handle(event, element)
+        except etree.XMLSyntaxError as e:
+            if not self.started:
+                raise BadInput(f"{self.name}: line {e.lineno}: not readable XML: {e.msg}") from e
+            yield self.damaged(e)
+        yield from self.owner.flush()
+        yield from self.check_count()
+
+    def handle(self, event: str, element: Any) -> Iterator[Record]:
+        tag = element.tag
+        if event == "start":
+            if tag in ROOTS and not self.started:
+                self.started = True
+                self.count = to_int(element.get("count"))
+            elif tag == "mms":
+                self.mms = MmsBuilder(
+                    dict(element.attrib), element.sourceline, self.name, self.options.scratch
+                )
+            return
+        if tag == "part":
+            if self.mms is not None:
+                self.mms.add_part(dict(element.attrib), element.sourceline)
+            element.clear()
+            return
+        line = element.sourceline
+        if tag in ("sms", "call"):
+            attrs = dict(element.attrib)
+            yield from self.repeated(tag, line, fingerprint(tag, attrs))
+            read = sms_record if tag == "sms" else call_record
+            yield self.one(read(attrs, self.where(line)))
+        elif tag == "mms" and self.mms is not None:
+            yield from self.finish_mms(element)
+        else:
+            return
+        _free(element)
+
+    def one(self, result: MessageRecord | CallRecord | str) -> Record:
+        if isinstance(result, str):
+            return Problem(self.where(None), result)
+        self.found += 1
+        return result
+
+    def finish_mms(self, element: Any) -> Iterator[Record]:
+        builder, self.mms = self.mms, None
+        assert builder is not None
+        addrs = [dict(a.attrib) for a in element.iter("addr")]
+        for attrs in addrs:
+            builder.digest.update(b"addr")
+            hash_attrs(builder.digest, attrs)
+        yield from self.repeated("mms", builder.line, builder.digest.digest())
+        record, addresses = builder.finish(addrs)
+        for message in builder.problems:
+            yield Problem(builder.where, message)
+        self.found += 1
+        yield from self.owner.offer(record, addresses, builder.where)
+
+    def repeated(self, tag: str, line: int, key: bytes) -> Iterator[Problem]:
+        """Note a record that repeats an earlier one byte for byte (both are kept)."""
+        if key in self.recent:
+            yield Problem(
+                self.where(line),
+                f"this {tag} repeats the one at line {self.recent[key]} exactly; "
+                "both were read, the import stores it once",
+            )
+        self.recent[key] = line
+        self.recent.move_to_end(key)
+        if len(self.recent) > REPEAT_WINDOW:
+            self.recent.popitem(last=False)
+
+    def damaged(self, error: etree.XMLSyntaxError) -> Problem:
+        return Problem(
+            self.where(error.lineno),
+            f"the file ends early or is damaged here ({error.msg}); the {self.found} "
+            "complete records before this point were read, nothing after it",
+        )
+
+    def check_count(self) -> Iterator[Problem]:
+        if self.count is not None and self.count != self.found:
+            yield Problem(
+                self.where(None),
+                f"the file says it holds {self.count} records but {self.found} were found",
+            )
+
+
+def fingerprint(tag: str, attrs: dict[str, str]) -> bytes:
+    """A digest of an element's name and attributes, to spot exact repeats."""
+    digest = hashlib.blake2b(tag.encode(), digest_size=16)
+    hash_attrs(digest, attrs)
+    return digest.digest()
+
+
+def _free(element: Any) -> None:
+    """Drop a handled element and everything before it, so the tree never grows."""
+    element.clear(keep_tail=False)
+    parent = element.getparent()
+    if parent is not None:
+        while element.getprevious() is not None:
+            del parent[0]
