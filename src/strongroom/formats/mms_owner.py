@@ -6,7 +6,8 @@ The owner must not count as a participant, or one group chat splits into several
 
 :class:`OwnerInference` decides per message, learning the owner's number(s) as it goes: numbers
 given by the account (``ReadOptions.owner_numbers``), the ``From`` of a sent MMS, the one address
-of a received MMS that is neither its sender nor in its thread address.  A message it cannot
+of a received MMS that is neither its sender nor in its thread address (or the only ``To``
+among several).  A message it cannot
 decide yet (a received group MMS seen before any of those) waits in a small buffer until a later
 message settles it, or until the buffer is full or the file ends, when the owner is taken as the
 address every waiting message shares.
@@ -150,6 +151,10 @@ class OwnerInference:
                 return {self.key(sender)}
             return set()
         candidates = self._candidates(a)
+        if len(candidates) > 1:
+            # A received MMS is addressed To the owner; the rest of a group is often in CC.
+            to = {self.key(addr) for addr, kind in a.addrs if kind == TO} & candidates
+            candidates = to if len(to) == 1 else candidates
         if len(candidates) == 1:
             self.known |= candidates
             return candidates
