@@ -159,9 +159,10 @@ class SbrXmlWriter:
             _write_part(part, record.source == SOURCE, out)
         out.write(b"    </parts>\n    <addrs>\n")
         for address, kind, charset in self._addrs(record):
+            charset_attribute = f' charset="{escape(charset)}"' if charset else ""
             out.write(
-                f'      <addr address="{escape(address)}" type="{escape(kind)}" '
-                f'charset="{escape(charset)}" />\n'.encode()
+                f'      <addr address="{escape(address)}" type="{escape(kind)}"'
+                f"{charset_attribute} />\n".encode()
             )
         out.write(b"    </addrs>\n  </mms>\n")
 
@@ -170,7 +171,7 @@ class SbrXmlWriter:
         if raw:
             try:
                 for address, kind, charset in json.loads(raw):
-                    yield str(address), str(kind), str(charset) or "106"
+                    yield str(address), str(kind), str(charset)
                 return
             except (ValueError, TypeError):
                 pass  # damaged: build them from the record instead
