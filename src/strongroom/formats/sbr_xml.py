@@ -97,9 +97,10 @@ class _Parse:
             for event, element in events:
                 yield from self.handle(event, element)
         except etree.XMLSyntaxError as e:
+            line, message = _fatal(e)
             if not self.started:
-                raise BadInput(f"{self.name}: line {e.lineno}: not readable XML: {e.msg}") from e
-            yield self.damaged(e)
+                raise BadInput(f"{self.name}: line {line}: not readable XML: {message}") from e
+            yield self.damaged(line, message)
         yield from self.owner.flush()
         yield from self.check_count()
 
@@ -164,10 +165,10 @@ class _Parse:
         if len(self.recent) > REPEAT_WINDOW:
             self.recent.popitem(last=False)
 
-    def damaged(self, error: etree.XMLSyntaxError) -> Problem:
+    def damaged(self, line: int, message: str) -> Problem:
         return Problem(
-            self.where(error.lineno),
-            f"the file ends early or is damaged here ({error.msg}); the {self.found} "
+            self.where(line),
+            f"the file ends early or is damaged here ({message}); the {self.found} "
             "complete records before this point were read, nothing after it",
         )
 
@@ -184,6 +185,15 @@ def fingerprint(tag: str, attrs: dict[str, str]) -> bytes:
     digest = hashlib.blake2b(tag.encode(), digest_size=16)
     hash_attrs(digest, attrs)
     return digest.digest()
+
+
+def _fatal(error: etree.XMLSyntaxError) -> tuple[int, str]:
+    """The line and message of the parser's fatal error (the exception's own text can be a
+    generic "no element found"; the log may also hold older entries, so the last one counts)."""
+    fatals = error.error_log.filter_from_fatals()
+    if fatals:
+        return fatals[-1].line, fatals[-1].message
+    return error.lineno or 1, error.msg or str(error)
 
 
 def _free(element: Any) -> None:

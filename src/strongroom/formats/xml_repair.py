@@ -179,7 +179,7 @@ class RepairedXml:
             pos = match.end()
         rest = prolog[pos:].lstrip()
         if rest.startswith(("<!DOCTYPE", "<!ENTITY")):
-            line = prolog.count("\n", 0, pos) + 1
+            line = prolog.count("\n", 0, len(prolog) - len(rest)) + 1
             raise BadInput(
                 f"{self.name}: line {line}: the file has a document type declaration (DTD); "
                 "backup files never do, and entities are refused for safety"
