@@ -28,7 +28,15 @@ class MboxMessage:
 
     def __init__(self, line: int, data: bytes | None) -> None:
         self.line = line
-        self.data = data
+        self.data = _without_separator_blank(data) if data is not None else None
+
+
+def _without_separator_blank(data: bytes) -> bytes:
+    """Drop the blank line that separates a message from the next ``From `` line."""
+    for ending in (b"\r\n", b"\n"):
+        if data.endswith(ending * 2):
+            return data[: -len(ending)]
+    return data
 
 
 def mbox_messages(f: BinaryIO, limit: int = MESSAGE_LIMIT) -> Iterator[MboxMessage]:

@@ -67,6 +67,8 @@ def contact_handles(msg: Message, name: str) -> list[str]:
             number = local.strip('"').replace('\\"', '"')
             if number and number != "unknown.number":
                 handles.append(number)
+            elif display:
+                handles.append(display)  # a handle that is not ASCII
         elif match := _NUMBER_IN_NAME.search(display):
             handles.append(match.group(1).strip())
         elif address:
@@ -202,9 +204,14 @@ def _text(part: Message) -> str:
         return ""
     charset = part.get_content_charset() or "utf-8"
     try:
-        return payload.decode(charset, "replace")
+        text = payload.decode(charset, "replace")
     except LookupError:
-        return payload.decode("utf-8", "replace")
+        text = payload.decode("utf-8", "replace")
+    if part.get("Content-Transfer-Encoding", "").strip().lower() == "base64":
+        return text  # byte-exact, as our writer stores it
+    # Mail carries text with CRLF line ends and a final line break the SMS did not have.
+    text = text.replace("\r\n", "\n")
+    return text[:-1] if text.endswith("\n") else text
 
 
 def _part(part: Message, number: int, where: str, options: ReadOptions) -> PartRecord | Problem:

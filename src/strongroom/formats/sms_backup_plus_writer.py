@@ -70,6 +70,9 @@ def contact_address(handle: str) -> str:
     handle = _clean(handle.strip())
     if "@" in handle:
         return email.utils.formataddr(("", handle), charset="utf-8")
+    if not handle.isascii():
+        # An address must be ASCII: the handle travels in the display name instead.
+        return email.utils.formataddr((handle, f"unknown.number@{UNKNOWN_DOMAIN}"), "utf-8")
     local = handle if _ATOM.match(handle) else '"' + handle.replace('"', '\\"') + '"'
     return email.utils.formataddr((handle, f"{local}@{UNKNOWN_DOMAIN}"), charset="utf-8")
 
