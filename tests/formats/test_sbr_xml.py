@@ -415,3 +415,26 @@ def test_sniff_recognises_utf16_files(tmp_path):
 def test_decoding_declared_in_an_unknown_encoding_is_refused(tmp_path):
     with pytest.raises(BadInput, match="unknown encoding"):
         read(tmp_path, smses(sms()).replace("UTF-8", "x-klingon"))
+
+
+def test_a_cut_inside_an_mms_leaves_no_spooled_files_behind(tmp_path):
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    text = smses(mms([part(ct="image/png", data=PNG64), part(text="x")], [(ANN, 137)]))
+    cut = text.index('<part seq="0" ct="text/plain"')
+    result = read(tmp_path, text[:cut], scratch=scratch)
+    assert result.messages == [] and result.problems
+    assert list(scratch.iterdir()) == []
+
+
+def test_closing_the_reader_early_deletes_waiting_attachments(tmp_path):
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    waiting = mms([part(ct="image/png", data=PNG64)], [(ANN, 137), (OWNER, 151), (BOB, 151)])
+    path = write(
+        tmp_path / "w.xml", smses(waiting.replace(f'address="{ANN}"', 'address="g@x"'), sms())
+    )
+    records = READER.read(path, ReadOptions(scratch=scratch))
+    assert next(records).kind == "sms"  # the MMS waits for its owner to be known
+    records.close()
+    assert list(scratch.iterdir()) == []

@@ -22,7 +22,7 @@ from functools import lru_cache
 
 import phonenumbers
 
-from strongroom.messages.records import MessageRecord, Problem
+from strongroom.messages.records import MessageRecord, PartRecord, Problem
 
 INSERT_ADDRESS_TOKEN = "insert-address-token"
 FROM, TO, CC, BCC = 137, 151, 130, 129
@@ -128,6 +128,12 @@ class OwnerInference:
                 )
             )
         return out
+
+    def abandon(self) -> list[PartRecord]:
+        """Forget the waiting messages; returns their parts so the caller can free them."""
+        parts = [p for w in self.waiting for p in w.record.parts]
+        self.waiting = []
+        return parts
 
     def _candidates(self, a: MmsAddresses) -> set[str]:
         excluded = {self.key(t) for t in a.thread}

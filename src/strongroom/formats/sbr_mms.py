@@ -59,6 +59,8 @@ def decode_base64(text: str) -> Iterator[bytes]:
         if _WHITESPACE.search(piece):
             piece = _WHITESPACE.sub("", piece)
         piece = carry + piece
+        if not piece.isascii():
+            raise binascii.Error("Only base64 data is allowed")
         usable = len(piece) - len(piece) % 4
         if usable:
             yield binascii.a2b_base64(piece[:usable], strict_mode=True)

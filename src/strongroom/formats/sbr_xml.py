@@ -94,15 +94,25 @@ class _Parse:
             remove_pis=True,
         )
         try:
-            for event, element in events:
-                yield from self.handle(event, element)
-        except etree.XMLSyntaxError as e:
-            line, message = _fatal(e)
-            if not self.started:
-                raise BadInput(f"{self.name}: line {line}: not readable XML: {message}") from e
-            yield self.damaged(line, message)
-        yield from self.owner.flush()
-        yield from self.check_count()
+            try:
+                for event, element in events:
+                    yield from self.handle(event, element)
+            except etree.XMLSyntaxError as e:
+                line, message = _fatal(e)
+                if not self.started:
+                    raise BadInput(f"{self.name}: line {line}: not readable XML: {message}") from e
+                yield self.damaged(line, message)
+            yield from self.owner.flush()
+            yield from self.check_count()
+        finally:
+            self.abandon()
+
+    def abandon(self) -> None:
+        """Delete the spooled parts of records never handed out (a cut file, a closed reader)."""
+        unfinished = [*(self.mms.parts if self.mms else []), *self.owner.abandon()]
+        for part in unfinished:
+            part.content.discard()
+        self.mms = None
 
     def handle(self, event: str, element: Any) -> Iterator[Record]:
         tag = element.tag

@@ -42,6 +42,15 @@ MAPPED = frozenset(f"{PREFIX}{h}".lower() for h in ("address", "datatype", "type
 UNKNOWN_DOMAIN = "unknown.email"
 OUTGOING_MMS_TYPE = 128  # m_type send_req; received MMS are 132 (retrieve_conf)
 _NUMBER_IN_NAME = re.compile(r"\(([+\d][\d\s().\-]{2,})\)\s*$")
+_DAMAGE = (
+    ValueError,
+    LookupError,
+    TypeError,
+    OverflowError,
+    UnicodeError,
+    email.errors.MessageError,
+)
+"""What the mail parser raises on damaged input, beyond the defects it records."""
 _BASE64_DEFECTS = (
     email.errors.InvalidBase64CharactersDefect,
     email.errors.InvalidBase64PaddingDefect,
@@ -86,7 +95,7 @@ def mail_date(msg: Message, seconds: bool) -> tuple[int, Precision] | None:
         return None
     try:
         moment = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
     return int(moment.timestamp()) * 1000, "s"
 
@@ -109,8 +118,15 @@ def data_type(msg: Message) -> str | None:
     return "SMS" if legacy.isdigit() else None
 
 
-def mail_records(data: bytes, where: str, options: ReadOptions, source: str) -> Iterator[Record]:
-    """The records of one SMS Backup+ mail message (a Problem if it is not one)."""
+def mail_records(data: bytes, where: str, options: ReadOptions, source: str) -> list[Record]:
+    """The records of one SMS Backup+ mail message (a Problem if it is not one, or damaged)."""
+    try:
+        return list(_mail_records(data, where, options, source))
+    except _DAMAGE as e:
+        return [Problem(where, f"the message is damaged ({type(e).__name__}: {e}); skipped")]
+
+
+def _mail_records(data: bytes, where: str, options: ReadOptions, source: str) -> Iterator[Record]:
     msg = BytesParser(policy=policy.default).parsebytes(data)
     kind = data_type(msg)
     if kind == "SMS":
