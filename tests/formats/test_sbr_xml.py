@@ -75,11 +75,13 @@ def test_file_labelled_utf16_but_written_in_utf8_is_read(tmp_path):
     assert result.messages[0].body == "ü"
 
 
-def test_invalid_utf8_bytes_become_replacement_characters_not_an_error(tmp_path):
+def test_invalid_utf8_bytes_are_reported_at_their_line_keeping_what_came_before(tmp_path):
     path = tmp_path / "sms.xml"
-    path.write_bytes(smses(sms(body="XX")).encode().replace(b"XX", b"a\xffb"))
+    text = smses(sms(body="fine"), sms(body="XX"), sms(body="after"))
+    path.write_bytes(text.encode().replace(b"XX", b"a\xffb"))
     result = read_all(READER, path)
-    assert result.messages[0].body == "a\ufffdb"
+    assert [m.body for m in result.messages] == ["fine"]
+    assert result.problems[0].where == "sms.xml line 4"
 
 
 def test_latin1_declared_encoding_is_honoured(tmp_path):
@@ -394,10 +396,15 @@ def test_not_xml_at_all_is_refused(tmp_path):
         read(tmp_path, "just some text\n")
 
 
-def test_bad_xml_inside_the_root_is_a_problem_naming_the_line(tmp_path):
-    result = read(tmp_path, "<smses count='1'>\n<sms <<< /></smses>")
-    assert result.messages == []
-    assert result.problems[0].where == "sms.xml line 2"
+def test_bad_xml_after_a_record_is_a_problem_naming_the_line(tmp_path):
+    result = read(tmp_path, "<smses count='2'>\n" + sms() + "<sms <<< /></smses>")
+    assert len(result.messages) == 1
+    assert result.problems[0].where == "sms.xml line 3"
+
+
+def test_bad_xml_before_any_record_is_refused_naming_the_line(tmp_path):
+    with pytest.raises(BadInput, match="sms.xml: line 2: not readable XML"):
+        read(tmp_path, "<smses count='1'>\n<sms <<< /></smses>")
 
 
 def test_bad_xml_before_the_root_is_refused(tmp_path):

@@ -48,6 +48,9 @@ def split_addresses(value: str | None) -> list[str]:
     """An ``address`` attribute as a list: ``~`` separates, and so does ``,`` between numbers."""
     if not value or value == "null":
         return []
+    if "~" not in value and "," not in value:
+        stripped = value.strip()
+        return [stripped] if stripped else []
     pieces = [p.strip() for p in value.split("~")]
     out: list[str] = []
     for piece in pieces:

@@ -56,11 +56,11 @@ def optional(value: str | None) -> str | None:
 
 
 def to_int(value: str | None) -> int | None:
-    value = optional(value)
+    """An integer attribute; None if missing, ``null`` or not a number."""
     if value is None:
         return None
     try:
-        return int(value.strip())
+        return int(value)
     except ValueError:
         return None
 
@@ -95,14 +95,14 @@ def extras(attrs: dict[str, str], mapped: frozenset[str]) -> dict[str, str]:
     return {k: v for k, v in attrs.items() if k not in mapped}
 
 
-def sms_record(attrs: dict[str, str], where: str) -> MessageRecord | str:
+def sms_record(attrs: dict[str, str]) -> MessageRecord | str:
     """An ``<sms>`` as a record, or the reason it cannot be one."""
     when = time_ms(attrs.get("date"))
     if when is None:
-        return f"the sms at {where} has no valid date"
+        return "the sms has no valid date; skipped"
     kind = box(attrs.get("type"))
     if kind is None:
-        return f"the sms at {where} has an unknown type {attrs.get('type')!r}"
+        return f"the sms has an unknown type {attrs.get('type')!r}; skipped"
     direction, status = kind
     participants = split_addresses(attrs.get("address"))
     return MessageRecord(
@@ -122,15 +122,15 @@ def sms_record(attrs: dict[str, str], where: str) -> MessageRecord | str:
     )
 
 
-def call_record(attrs: dict[str, str], where: str) -> CallRecord | str:
+def call_record(attrs: dict[str, str]) -> CallRecord | str:
     """A ``<call>`` as a record, or the reason it cannot be one."""
     when = time_ms(attrs.get("date"))
     if when is None:
-        return f"the call at {where} has no valid date"
+        return "the call has no valid date; skipped"
     code = to_int(attrs.get("type"))
     call_type = CALL_TYPES.get(code) if code is not None else None
     if call_type is None:
-        return f"the call at {where} has an unknown type {attrs.get('type')!r}"
+        return f"the call has an unknown type {attrs.get('type')!r}; skipped"
     extra = extras(attrs, CALL_MAPPED)
     if CALL_TYPE_CODES[call_type] != code:
         extra["type"] = attrs["type"]

@@ -8,13 +8,11 @@ attribute text) at once, and at most one attachment's text is ever in memory.
 from __future__ import annotations
 
 import binascii
-import hashlib
 import json
 import mimetypes
 import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
 
 from strongroom.formats.mms_owner import FROM, INSERT_ADDRESS_TOKEN, MmsAddresses, split_addresses
 from strongroom.formats.sbr_fields import (
@@ -47,7 +45,6 @@ ADDRS_KEY = "@addrs"
 """Key in ``MessageRecord.extra`` of the ``<addrs>`` as read, a JSON list of [address, type,
 charset] (not an attribute name, so it cannot clash with one)."""
 
-_WHITESPACE = re.compile(r"\s+")
 _CONTENT_TYPE = re.compile(r"^[A-Za-z0-9!#$&^_.+\-]+/[A-Za-z0-9!#$&^_.+\-]+$")
 
 
@@ -55,26 +52,23 @@ def decode_base64(text: str) -> Iterator[bytes]:
     """The bytes of base64 ``text``, a slice at a time; raises binascii.Error if it is invalid."""
     carry = ""
     for start in range(0, len(text), SLICE):
-        piece = text[start : start + SLICE]
-        if _WHITESPACE.search(piece):
-            piece = _WHITESPACE.sub("", piece)
-        piece = carry + piece
+        piece = carry + text[start : start + SLICE]
         if not piece.isascii():
             raise binascii.Error("Only base64 data is allowed")
         usable = len(piece) - len(piece) % 4
-        if usable:
-            yield binascii.a2b_base64(piece[:usable], strict_mode=True)
+        try:
+            data = binascii.a2b_base64(piece[:usable], strict_mode=True)
+        except binascii.Error:
+            # Line breaks (or garbage): strict decoding refuses both, so drop the whitespace
+            # and let strict decoding judge what is left.
+            piece = "".join(piece.split())
+            usable = len(piece) - len(piece) % 4
+            data = binascii.a2b_base64(piece[:usable], strict_mode=True)
+        if data:
+            yield data
         carry = piece[usable:]
     if carry:
         raise binascii.Error("the text stops in the middle of a base64 group")
-
-
-def hash_attrs(digest: Any, attrs: dict[str, str]) -> None:
-    """Feed an element's attributes to ``digest``, a slice at a time (values can be huge)."""
-    for key, value in attrs.items():
-        digest.update(f"\0{key}\0".encode())
-        for start in range(0, len(value), SLICE):
-            digest.update(value[start : start + SLICE].encode("utf-8", "surrogatepass"))
 
 
 def part_filename(attrs: dict[str, str]) -> str | None:
@@ -97,13 +91,12 @@ class MmsBuilder:
         self.parts: list[PartRecord] = []
         self.problems: list[str] = []
         self.raw_addrs: str | None = None
-        self.digest = hashlib.blake2b(b"mms", digest_size=16)
-        hash_attrs(self.digest, attrs)
+        self.key = hash(("mms", tuple(attrs.items())))
+        """A running hash of everything in the element, to spot exact repeats."""
 
     def add_part(self, attrs: dict[str, str], line: int) -> None:
         """Turn one ``<part>`` into a PartRecord (or a problem); its element may be freed after."""
-        self.digest.update(b"part")
-        hash_attrs(self.digest, attrs)
+        self.key = hash((self.key, tuple(attrs.items())))
         number = len(self.parts) + len(self.problems) + 1
         filename = part_filename(attrs)
         label = f"attachment {number}" + (f" ({filename})" if filename else "")

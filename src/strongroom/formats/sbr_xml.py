@@ -8,8 +8,9 @@ stays flat however large the file.  What cannot be read is reported as a
 * a truncated or damaged file keeps every complete record before the damage, then reports where
   it ends;
 * a root ``count`` that disagrees with the records found is reported;
-* records repeated byte for byte (within the last :data:`REPEAT_WINDOW` records) are yielded both
-  (the messages service stores each message once) and noted;
+* records repeated byte for byte (within the last :data:`REPEAT_WINDOW` records, compared by a
+  64-bit hash of their attributes) are yielded both (the messages service stores each message
+  once) and noted;
 * an attachment with invalid base64 or no content is left out and reported; its message keeps
   its text and other parts.
 
@@ -19,7 +20,6 @@ not XML, a DTD, or a root that is neither ``smses`` nor ``calls``.
 
 from __future__ import annotations
 
-import hashlib
 from collections import OrderedDict
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,9 +30,9 @@ from lxml import etree
 from strongroom.formats.base import BadInput, ReadOptions
 from strongroom.formats.mms_owner import OwnerInference
 from strongroom.formats.sbr_fields import call_record, sms_record, to_int
-from strongroom.formats.sbr_mms import MmsBuilder, hash_attrs
+from strongroom.formats.sbr_mms import MmsBuilder
 from strongroom.formats.xml_repair import RepairedXml
-from strongroom.messages.records import CallRecord, MessageRecord, Problem, Record
+from strongroom.messages.records import Problem, Record
 
 ROOTS = ("smses", "calls")
 REPEAT_WINDOW = 4096
@@ -67,7 +67,7 @@ class _Parse:
         self.found = 0
         self.started = False
         self.mms: MmsBuilder | None = None
-        self.recent: OrderedDict[bytes, int] = OrderedDict()
+        self.recent: OrderedDict[int, int] = OrderedDict()
 
     def where(self, line: int | None) -> str:
         return f"{self.name} line {line}" if line else self.name
@@ -83,7 +83,7 @@ class _Parse:
             )
         events = etree.iterparse(
             stream,
-            events=("start", "end"),
+            events=("end",),  # start events would cost a third more time
             tag=_TAGS,
             huge_tree=True,
             resolve_entities=False,
@@ -116,53 +116,52 @@ class _Parse:
 
     def handle(self, event: str, element: Any) -> Iterator[Record]:
         tag = element.tag
-        if event == "start":
-            if tag in ROOTS and not self.started:
-                self.started = True
-                self.count = to_int(element.get("count"))
-            elif tag == "mms":
-                self.mms = MmsBuilder(
-                    dict(element.attrib), element.sourceline, self.name, self.options.scratch
-                )
-            return
+        if not self.started:
+            self.started = True
+            root = element if tag in ROOTS else element.getparent()
+            self.count = to_int(root.get("count")) if root is not None else None
         if tag == "part":
-            if self.mms is not None:
-                self.mms.add_part(dict(element.attrib), element.sourceline)
+            parts = element.getparent()
+            mms = parts.getparent() if parts is not None else None
+            if mms is not None and mms.tag == "mms":
+                self.builder(mms).add_part(dict(element.attrib), element.sourceline)
             element.clear()
             return
         line = element.sourceline
         if tag in ("sms", "call"):
             attrs = dict(element.attrib)
-            yield from self.repeated(tag, line, fingerprint(tag, attrs))
-            read = sms_record if tag == "sms" else call_record
-            yield self.one(read(attrs, self.where(line)))
-        elif tag == "mms" and self.mms is not None:
+            yield from self.repeated(tag, line, hash((tag, tuple(attrs.items()))))
+            result = sms_record(attrs) if tag == "sms" else call_record(attrs)
+            if isinstance(result, str):
+                yield Problem(self.where(line), result)
+            else:
+                self.found += 1
+                yield result
+        elif tag == "mms":
             yield from self.finish_mms(element)
         else:
             return
         _free(element)
 
-    def one(self, result: MessageRecord | CallRecord | str) -> Record:
-        if isinstance(result, str):
-            return Problem(self.where(None), result)
-        self.found += 1
-        return result
+    def builder(self, mms: Any) -> MmsBuilder:
+        """The MMS being read (its start tag, with every attribute, is parsed by now)."""
+        if self.mms is None:
+            self.mms = MmsBuilder(dict(mms.attrib), mms.sourceline, self.name, self.options.scratch)
+        return self.mms
 
     def finish_mms(self, element: Any) -> Iterator[Record]:
-        builder, self.mms = self.mms, None
-        assert builder is not None
+        builder = self.builder(element)
+        self.mms = None
         addrs = [dict(a.attrib) for a in element.iter("addr")]
-        for attrs in addrs:
-            builder.digest.update(b"addr")
-            hash_attrs(builder.digest, attrs)
-        yield from self.repeated("mms", builder.line, builder.digest.digest())
+        key = hash((builder.key, *(tuple(a.items()) for a in addrs)))
+        yield from self.repeated("mms", builder.line, key)
         record, addresses = builder.finish(addrs)
         for message in builder.problems:
             yield Problem(builder.where, message)
         self.found += 1
         yield from self.owner.offer(record, addresses, builder.where)
 
-    def repeated(self, tag: str, line: int, key: bytes) -> Iterator[Problem]:
+    def repeated(self, tag: str, line: int, key: int) -> Iterator[Problem]:
         """Note a record that repeats an earlier one byte for byte (both are kept)."""
         if key in self.recent:
             yield Problem(
@@ -188,13 +187,6 @@ class _Parse:
                 self.where(None),
                 f"the file says it holds {self.count} records but {self.found} were found",
             )
-
-
-def fingerprint(tag: str, attrs: dict[str, str]) -> bytes:
-    """A digest of an element's name and attributes, to spot exact repeats."""
-    digest = hashlib.blake2b(tag.encode(), digest_size=16)
-    hash_attrs(digest, attrs)
-    return digest.digest()
 
 
 def _fatal(error: etree.XMLSyntaxError) -> tuple[int, str]:
