@@ -25,7 +25,7 @@ import uuid
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from email.header import Header
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
 
 from strongroom.formats.mbox import mbox_separator
 from strongroom.formats.sbr_fields import BOX_OF_STATUS, CALL_TYPE_CODES
@@ -52,6 +52,12 @@ CALL_WORDS = {
     "blocked": "blocked call",
     "voicemail": "voicemail",
 }
+
+
+class Sink(Protocol):
+    """Where a message is written: a binary file, or anything with its ``write``."""
+
+    def write(self, data: bytes, /) -> int: ...
 
 
 def _clean(value: str) -> str:
@@ -130,7 +136,7 @@ def _kept(record: MessageRecord | CallRecord, defaults: dict[str, str]) -> dict[
     return values
 
 
-def write_message(record: MessageRecord | CallRecord, out: BinaryIO, user_address: str) -> None:
+def write_message(record: MessageRecord | CallRecord, out: Sink, user_address: str) -> None:
     """One record as an RFC 5322 message (CRLF line endings) written to ``out``."""
     for line in _headers(record, user_address):
         out.write(line)
@@ -151,13 +157,13 @@ def render_message(
     return buffer.getvalue()
 
 
-def _x_headers(values: dict[str, str], out: BinaryIO) -> None:
+def _x_headers(values: dict[str, str], out: Sink) -> None:
     for name, value in values.items():
         if value:
             out.write(_header(f"{PREFIX}{name}", value))
 
 
-def _sms(record: MessageRecord, out: BinaryIO) -> None:
+def _sms(record: MessageRecord, out: Sink) -> None:
     box = BOX_OF_STATUS.get(record.status) or (1 if record.direction == "in" else 2)
     address = (record.participants or [record.sender or ""])[0]
     out.write(_header("Message-ID", message_id(record.date_ms, address, box)))
@@ -173,7 +179,7 @@ def _sms(record: MessageRecord, out: BinaryIO) -> None:
     _text_body(record.body, out)
 
 
-def _call(record: CallRecord, out: BinaryIO) -> None:
+def _call(record: CallRecord, out: Sink) -> None:
     code = CALL_TYPE_CODES[record.type]
     out.write(_header("Message-ID", message_id(record.date_ms, record.number, code)))
     values = {
@@ -190,7 +196,7 @@ def _call(record: CallRecord, out: BinaryIO) -> None:
     _text_body(text, out)
 
 
-def _mms(record: MessageRecord, out: BinaryIO) -> None:
+def _mms(record: MessageRecord, out: Sink) -> None:
     box = BOX_OF_STATUS.get(record.status) or (1 if record.direction == "in" else 2)
     seconds = record.date_ms // 1000
     address = (record.participants or [record.sender or ""])[0]
@@ -220,7 +226,7 @@ def _filename_params(filename: str | None, key: str) -> str:
     return f"; {key}*={email.utils.encode_rfc2231(filename, 'utf-8')}"
 
 
-def _part(part: PartRecord, out: BinaryIO) -> None:
+def _part(part: PartRecord, out: Sink) -> None:
     is_text = part.content_type == "text/plain"
     charset = "; charset=utf-8" if part.content_type.startswith("text/") else ""
     content_type = _clean(part.content_type) + charset + _filename_params(part.filename, "name")
@@ -232,13 +238,13 @@ def _part(part: PartRecord, out: BinaryIO) -> None:
     _base64(part.content.chunks(SLICE), out)
 
 
-def _text_body(text: str, out: BinaryIO) -> None:
+def _text_body(text: str, out: Sink) -> None:
     out.write(b"MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n")
     out.write(b"Content-Transfer-Encoding: base64\r\n\r\n")
     _base64(iter((text.encode("utf-8", "replace"),)), out)
 
 
-def _base64(chunks: Iterator[bytes], out: BinaryIO) -> None:
+def _base64(chunks: Iterator[bytes], out: Sink) -> None:
     carry = b""
     for chunk in chunks:
         data = carry + chunk
@@ -263,14 +269,14 @@ class SbpMboxWriter:
         for record in records:
             if isinstance(record, MessageRecord | CallRecord):
                 out.write(mbox_separator(record.date_ms))
-                write_message(record, lines, self.user_address)  # type: ignore[arg-type]
+                write_message(record, lines, self.user_address)
                 out.write(b"\n")
 
 
 class _LineFeeds:
     """Passes writes on with CRLF turned into LF (every write here ends a line)."""
 
-    def __init__(self, out: BinaryIO) -> None:
+    def __init__(self, out: Sink) -> None:
         self.out = out
 
     def write(self, data: bytes) -> int:
