@@ -1,1 +1,56 @@
-"""formats."""
+"""Message formats: pure readers and writers of other tools' files (see :mod:`.base`).
+
+``READERS`` and ``WRITERS`` map the names used on the command line and in the API to one
+instance each; :func:`detect` picks the reader for ``--format auto``.  Registering a format is
+one line in each table.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from strongroom.formats.base import BadInput, Reader, ReadOptions, Writer
+from strongroom.formats.sbr_xml import SbrXmlReader
+from strongroom.formats.sbr_xml_writer import SbrCallsWriter, SbrXmlWriter
+from strongroom.formats.sms_backup_plus import SbpEmlReader, SbpMboxReader
+from strongroom.formats.sms_backup_plus_writer import SbpMboxWriter, render_message
+
+__all__ = [
+    "READERS",
+    "WRITERS",
+    "BadInput",
+    "ReadOptions",
+    "Reader",
+    "Writer",
+    "detect",
+    "render_message",
+]
+
+READERS: dict[str, Reader] = {
+    "sbr-xml": SbrXmlReader(),
+    "mbox": SbpMboxReader(),
+    "eml": SbpEmlReader(),
+}
+READERS["sbp-mbox"] = READERS["mbox"]
+
+WRITERS: dict[str, Writer] = {
+    "sbr-xml": SbrXmlWriter(),
+    "sbr-calls-xml": SbrCallsWriter(),
+    "sbp-mbox": SbpMboxWriter(),
+}
+WRITERS["mbox"] = WRITERS["sbp-mbox"]
+
+
+def detect(path: Path) -> Reader:
+    """The reader for ``path`` (``--format auto``), judged by its name and first bytes."""
+    seen: set[int] = set()
+    for reader in READERS.values():
+        if id(reader) in seen:
+            continue
+        seen.add(id(reader))
+        if reader.sniff(path):
+            return reader
+    raise BadInput(
+        f"{path.name}: not a format Strongroom can import (known: {', '.join(sorted(READERS))}); "
+        "name the format explicitly if it is one of them"
+    )

@@ -1,0 +1,146 @@
+"""The fields of SMS Backup & Restore XML and how they map onto our records.
+
+Values are read as the app writes them: Android's own column values as text, the literal string
+``null`` for an empty optional column.  Attributes we do not model are kept, raw, in the record's
+``extra`` so that an export writes them back unchanged.
+"""
+
+from __future__ import annotations
+
+from strongroom.formats.mms_owner import split_addresses
+from strongroom.messages.records import CallRecord, CallType, Direction, MessageRecord, Precision
+
+SOURCE = "sbr-xml"
+
+BOXES: dict[int, tuple[Direction, str]] = {
+    1: ("in", "received"),
+    2: ("out", "sent"),
+    3: ("out", "draft"),
+    4: ("out", "outbox"),
+    5: ("out", "failed"),
+    6: ("out", "queued"),
+}
+"""SMS ``type`` and MMS ``msg_box``: inbox, sent, draft, outbox, failed, queued."""
+BOX_OF_STATUS = {status: box for box, (_, status) in BOXES.items()}
+
+CALL_TYPES: dict[int, CallType] = {
+    1: "incoming",
+    2: "outgoing",
+    3: "missed",
+    4: "voicemail",
+    5: "rejected",
+    6: "blocked",
+    7: "incoming",  # answered on another device
+}
+CALL_TYPE_CODES: dict[CallType, int] = {
+    "incoming": 1,
+    "outgoing": 2,
+    "missed": 3,
+    "voicemail": 4,
+    "rejected": 5,
+    "blocked": 6,
+}
+
+SMS_MAPPED = frozenset({"address", "date", "type", "subject", "body", "read", "date_sent"})
+MMS_MAPPED = frozenset({"date", "date_sent", "msg_box", "read", "sub", "m_id"})
+CALL_MAPPED = frozenset({"number", "duration", "date", "type", "contact_name"})
+UNKNOWN_NAMES = frozenset({"(Unknown)", "null", ""})
+
+SECONDS_BEFORE = 10**11
+"""A time below this is in seconds (it would be March 1973 in milliseconds)."""
+
+
+def optional(value: str | None) -> str | None:
+    """None for a missing attribute or the app's literal ``null``."""
+    return None if value is None or value == "null" else value
+
+
+def to_int(value: str | None) -> int | None:
+    """An integer attribute; None if missing, ``null`` or not a number."""
+    if value is None:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        return None
+
+
+def time_ms(value: str | None) -> tuple[int, Precision] | None:
+    """A time in milliseconds and the precision it came with; seconds are told by size."""
+    number = to_int(value)
+    if number is None:
+        return None
+    if 0 < abs(number) < SECONDS_BEFORE:
+        return number * 1000, "s"
+    return number, "ms"
+
+
+def date_sent_ms(value: str | None) -> int | None:
+    """``date_sent``: 0 and ``null`` mean unknown."""
+    parsed = time_ms(value)
+    return parsed[0] if parsed and parsed[0] else None
+
+
+def flag(value: str | None, default: bool = True) -> bool:
+    number = to_int(value)
+    return default if number is None else number != 0
+
+
+def box(value: str | None) -> tuple[Direction, str] | None:
+    number = to_int(value)
+    return BOXES.get(number) if number is not None else None
+
+
+def extras(attrs: dict[str, str], mapped: frozenset[str]) -> dict[str, str]:
+    return {k: v for k, v in attrs.items() if k not in mapped}
+
+
+def sms_record(attrs: dict[str, str]) -> MessageRecord | str:
+    """An ``<sms>`` as a record, or the reason it cannot be one."""
+    when = time_ms(attrs.get("date"))
+    if when is None:
+        return "the sms has no valid date; skipped"
+    kind = box(attrs.get("type"))
+    if kind is None:
+        return f"the sms has an unknown type {attrs.get('type')!r}; skipped"
+    direction, status = kind
+    participants = split_addresses(attrs.get("address"))
+    return MessageRecord(
+        kind="sms",
+        direction=direction,
+        date_ms=when[0],
+        date_precision=when[1],
+        date_sent_ms=date_sent_ms(attrs.get("date_sent")),
+        body=attrs.get("body") or "",
+        sender=participants[0] if direction == "in" and participants else None,
+        participants=participants,
+        read=flag(attrs.get("read")),
+        status=status,
+        subject=optional(attrs.get("subject")),
+        source=SOURCE,
+        extra=extras(attrs, SMS_MAPPED),
+    )
+
+
+def call_record(attrs: dict[str, str]) -> CallRecord | str:
+    """A ``<call>`` as a record, or the reason it cannot be one."""
+    when = time_ms(attrs.get("date"))
+    if when is None:
+        return "the call has no valid date; skipped"
+    code = to_int(attrs.get("type"))
+    call_type = CALL_TYPES.get(code) if code is not None else None
+    if call_type is None:
+        return f"the call has an unknown type {attrs.get('type')!r}; skipped"
+    extra = extras(attrs, CALL_MAPPED)
+    if CALL_TYPE_CODES[call_type] != code:
+        extra["type"] = attrs["type"]
+    name = attrs.get("contact_name")
+    return CallRecord(
+        number=attrs.get("number") or "",
+        date_ms=when[0],
+        duration_s=max(0, to_int(attrs.get("duration")) or 0),
+        type=call_type,
+        name=None if name in UNKNOWN_NAMES else name,
+        source=SOURCE,
+        extra=extra,
+    )
