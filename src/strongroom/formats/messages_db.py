@@ -1,0 +1,374 @@
+"""Reader of Apple Messages databases, iOS ``sms.db`` and macOS ``chat.db``: ``messages-db``.
+
+Rows of ``message`` become :class:`MessageRecord` s in ROWID order (the order they were stored),
+with the conversation from ``chat_message_join``/``chat`` (group title: ``display_name``), its
+participants from ``chat_handle_join``/``handle``, and attachments from
+``message_attachment_join``/``attachment``.  The text is the ``text`` column, or, when that is
+empty (most rows since iOS 16), the ``attributedBody`` typedstream.  Each U+FFFC placeholder in
+the text stands for the message's next attachment: the placeholders are taken out of the body and
+each part records where its placeholder stood (``extra["text_offset"]``, in characters).
+
+Tapbacks are rows too (``associated_message_type`` 2000-2007, removals 3000-3007); they become
+:class:`ReactionRecord` s on the target guid, never messages.  Group events (``item_type`` not 0:
+renames, members joining or leaving) carry no message and are skipped.
+
+Handles are kept as stored: the same person under a phone number and an e-mail address stays two
+handles; where the database links them (``handle.person_centric_id``, iOS 14+), the link is kept
+in ``extra["person_centric_id"]`` (sender) and ``extra["participant_person_ids"]``.  Columns that
+an older schema lacks read as NULL.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import NamedTuple
+
+from strongroom.formats.apple_dates import apple_time_ms
+from strongroom.formats.attachment_paths import (
+    AttachmentSource,
+    folder_attachments,
+    guess_content_type,
+)
+from strongroom.formats.base import BadInput, ReadOptions
+from strongroom.formats.sqlite_files import MAGIC, open_untrusted
+from strongroom.formats.typedstream import attributed_body_text
+from strongroom.messages.records import (
+    Kind,
+    MessageRecord,
+    PartContent,
+    PartRecord,
+    Problem,
+    ReactionRecord,
+    Record,
+)
+
+NAMES = ("sms.db", "chat.db")
+PLACEHOLDER = "\ufffc"
+REACTIONS = {0: "love", 1: "like", 2: "dislike", 3: "laugh", 4: "emphasize", 5: "question"}
+REACTIONS |= {6: "emoji", 7: "sticker"}
+
+
+class MessageRow(NamedTuple):
+    """The ``message`` columns read, in SELECT order (missing ones come as NULL)."""
+
+    ROWID: int
+    guid: str
+    text: str | None
+    attributedBody: bytes | None
+    handle_id: int | None
+    service: str | None
+    date: int | None
+    date_read: int | None
+    date_delivered: int | None
+    is_from_me: int | None
+    is_read: int | None
+    is_sent: int | None
+    error: int | None
+    subject: str | None
+    item_type: int | None
+    associated_message_guid: str | None
+    associated_message_type: int | None
+    associated_message_emoji: str | None
+    thread_originator_guid: str | None
+    cache_has_attachments: int | None
+    balloon_bundle_id: str | None
+    expressive_send_style_id: str | None
+    date_edited: int | None
+    chat_id: int | None
+
+
+@dataclass(frozen=True)
+class Handle:
+    ident: str
+    person: str | None
+
+
+@dataclass(frozen=True)
+class Chat:
+    guid: str
+    identifier: str | None
+    title: str | None
+    handles: tuple[int, ...]
+
+
+class MessagesDbReader:
+    """Reads ``sms.db``/``chat.db``.  Attachments come from ``attachments`` if given, else from
+    the folder ``options.extra["attachments_root"]``, else the folder holding the database."""
+
+    name = "messages-db"
+
+    def __init__(self, *, attachments: AttachmentSource | None = None, source: str = "") -> None:
+        self.attachments = attachments
+        self.source = source or self.name
+
+    def sniff(self, path: Path) -> bool:
+        if not path.is_file():
+            return False
+        with path.open("rb") as f:
+            is_sqlite = f.read(len(MAGIC)) == MAGIC
+        return is_sqlite and (path.name in NAMES or _has_message_tables(path))
+
+    def read(self, path: Path, options: ReadOptions) -> Iterator[Record]:
+        attachments = self.attachments
+        if attachments is None:
+            root = options.extra.get("attachments_root")
+            attachments = folder_attachments(Path(root) if root else path.parent)
+        with open_untrusted(path, scratch=options.scratch) as conn:
+            try:
+                yield from _Reading(conn, path.name, attachments, self.source).records()
+            except sqlite3.DatabaseError as e:
+                raise BadInput(f"{path.name}: reading stopped ({e})") from e
+
+
+def _has_message_tables(path: Path) -> bool:
+    try:
+        with open_untrusted(path) as conn:
+            return {"message", "handle"} <= _tables(conn)
+    except BadInput:
+        return False
+
+
+def _tables(conn: sqlite3.Connection) -> set[str]:
+    return {r[0] for r in conn.execute("SELECT name FROM sqlite_schema WHERE type = 'table'")}
+
+
+class _Reading:
+    """One pass over one database: lookups of handles and chats, then the message rows."""
+
+    def __init__(
+        self, conn: sqlite3.Connection, name: str, attachments: AttachmentSource, source: str
+    ) -> None:
+        self.conn = conn
+        self.name = name
+        self.attachments = attachments
+        self.source = source
+        tables = _tables(conn)
+        missing = {"message", "handle"} - tables
+        if missing:
+            raise BadInput(f"{name}: not a Messages database (no table {', '.join(missing)})")
+        self.has_chats = {"chat", "chat_message_join", "chat_handle_join"} <= tables
+        self.has_attachments = {"attachment", "message_attachment_join"} <= tables
+        self.handles = self._handles()
+        self.chats = self._chats() if self.has_chats else {}
+        self.parts_sql = self._parts_select() if self.has_attachments else ""
+
+    def records(self) -> Iterator[Record]:
+        previous = None
+        for raw in self.conn.execute(self._select()):
+            row = MessageRow._make(raw)
+            if row.ROWID == previous:  # a message joined to two chats: read it once
+                continue
+            previous = row.ROWID
+            kind = row.associated_message_type or 0
+            if 2000 <= kind <= 2007 or 3000 <= kind <= 3007:
+                yield from self._reaction(row, kind)
+            elif not row.item_type:
+                yield from self._message(row)
+
+    def _select(self) -> str:
+        columns = {r[1] for r in self.conn.execute("SELECT * FROM pragma_table_info('message')")}
+        wanted = [f"m.{c}" if c in columns else "NULL" for c in MessageRow._fields[:-1]]
+        chat = "j.chat_id" if self.has_chats else "NULL"
+        join = "LEFT JOIN chat_message_join j ON j.message_id = m.ROWID" if self.has_chats else ""
+        return f"SELECT {', '.join(wanted)}, {chat} FROM message m {join} ORDER BY m.ROWID"
+
+    def _parts_select(self) -> str:
+        columns = {r[1] for r in self.conn.execute("SELECT * FROM pragma_table_info('attachment')")}
+        name = "a.transfer_name" if "transfer_name" in columns else "NULL"
+        return (
+            f"SELECT a.guid, a.filename, a.mime_type, {name} FROM message_attachment_join j"
+            " JOIN attachment a ON a.ROWID = j.attachment_id"
+            " WHERE j.message_id = ? ORDER BY a.ROWID"
+        )
+
+    def _handles(self) -> dict[int, Handle]:
+        columns = {r[1] for r in self.conn.execute("SELECT * FROM pragma_table_info('handle')")}
+        person = "person_centric_id" if "person_centric_id" in columns else "NULL"
+        rows = self.conn.execute(f"SELECT ROWID, id, {person} FROM handle")
+        return {rowid: Handle(ident, pcid or None) for rowid, ident, pcid in rows}
+
+    def _chats(self) -> dict[int, Chat]:
+        columns = {r[1] for r in self.conn.execute("SELECT * FROM pragma_table_info('chat')")}
+        title = "display_name" if "display_name" in columns else "NULL"
+        members: dict[int, list[int]] = {}
+        for chat_id, handle_id in self.conn.execute(
+            "SELECT chat_id, handle_id FROM chat_handle_join ORDER BY chat_id, handle_id"
+        ):
+            members.setdefault(chat_id, []).append(handle_id)
+        rows = self.conn.execute(f"SELECT ROWID, guid, chat_identifier, {title} FROM chat")
+        return {
+            rowid: Chat(guid, identifier, name or None, tuple(members.get(rowid, ())))
+            for rowid, guid, identifier, name in rows
+        }
+
+    def _where(self, row: MessageRow) -> str:
+        return f"{self.name} message row {row.ROWID}"
+
+    def _ident(self, handle_id: int | None) -> str | None:
+        handle = self.handles.get(handle_id or 0)
+        return handle.ident if handle else None
+
+    def _reaction(self, row: MessageRow, kind: int) -> Iterator[Record]:
+        target = _target_guid(row.associated_message_guid)
+        when = apple_time_ms(row.date)
+        if target is None or when is None:
+            yield Problem(self._where(row), "a reaction without a target message or date")
+            return
+        reaction = REACTIONS[kind % 1000]
+        if reaction == "emoji" and (row.associated_message_emoji or row.text):
+            reaction = row.associated_message_emoji or row.text or reaction
+        extra = {"associated_message_guid": row.associated_message_guid or ""}
+        yield ReactionRecord(
+            target_guid=target,
+            reaction=reaction,
+            sender=None if row.is_from_me else self._ident(row.handle_id),
+            date_ms=when[0],
+            removed=kind >= 3000,
+            guid=row.guid,
+            extra=extra,
+        )
+
+    def _message(self, row: MessageRow) -> Iterator[Record]:
+        when = apple_time_ms(row.date)
+        if when is None:
+            yield Problem(self._where(row), "a message without a date is skipped")
+            return
+        problems: list[Problem] = []
+        body = self._body(row, problems)
+        parts = self._parts(row, problems) if self.has_attachments else []
+        body, parts = _place_parts(body, parts)
+        chat = self.chats.get(row.chat_id or 0)
+        sender = None if row.is_from_me else self._ident(row.handle_id)
+        participants = [i for h in chat.handles if (i := self._ident(h))] if chat else []
+        if not participants and sender:
+            participants = [sender]
+        read = self._read_times(row)
+        yield from problems
+        yield MessageRecord(
+            kind=_kind(row.service, parts, participants),
+            direction="out" if row.is_from_me else "in",
+            date_ms=when[0],
+            date_precision=when[1],
+            body=body,
+            sender=sender,
+            participants=participants,
+            read=bool(row.is_from_me or row.is_read),
+            status=("failed" if row.error else "sent") if row.is_from_me else "received",
+            subject=row.subject or None,
+            parts=parts,
+            guid=row.guid,
+            reply_to_guid=row.thread_originator_guid or None,
+            group_title=chat.title if chat else None,
+            source=self.source,
+            extra=self._extra(row, chat, participants),
+            date_read_ms=read[0],
+            date_delivered_ms=read[1],
+        )
+
+    def _body(self, row: MessageRow, problems: list[Problem]) -> str:
+        if row.text:
+            return row.text
+        if not row.attributedBody:
+            return ""
+        try:
+            return attributed_body_text(bytes(row.attributedBody)) or ""
+        except BadInput as e:
+            problems.append(Problem(self._where(row), f"the text cannot be read: {e}"))
+            return ""
+
+    def _read_times(self, row: MessageRow) -> tuple[int | None, int | None]:
+        read, delivered = apple_time_ms(row.date_read), apple_time_ms(row.date_delivered)
+        return (read[0] if read else None), (delivered[0] if delivered else None)
+
+    def _parts(self, row: MessageRow, problems: list[Problem]) -> list[PartRecord]:
+        if row.cache_has_attachments == 0:
+            return []
+        rows = self.conn.execute(self.parts_sql, (row.ROWID,)).fetchall()
+        parts = []
+        for guid, stored, mime_type, transfer_name in rows:
+            filename = transfer_name or (stored.rsplit("/", 1)[-1] if stored else None)
+            content = self._content(row, stored, problems)
+            if content is None:
+                continue
+            parts.append(
+                PartRecord(
+                    content_type=guess_content_type(mime_type, filename),
+                    content=content,
+                    filename=filename,
+                    extra={"attachment_guid": guid},
+                )
+            )
+        return parts
+
+    def _content(
+        self, row: MessageRow, stored: str | None, problems: list[Problem]
+    ) -> PartContent | None:
+        where = self._where(row)
+        if not stored:
+            problems.append(Problem(where, "an attachment has no file name (never downloaded?)"))
+            return None
+        try:
+            content = self.attachments(stored)
+        except BadInput as e:
+            problems.append(Problem(where, str(e)))
+            return None
+        if content is None:
+            problems.append(Problem(where, f"attachment file missing: {stored}"))
+        return content
+
+    def _extra(self, row: MessageRow, chat: Chat | None, participants: list[str]) -> dict[str, str]:
+        extra = {"rowid": str(row.ROWID), "apple_date": str(row.date)}
+        if row.service:
+            extra["service"] = row.service
+        if chat:
+            extra["chat_guid"] = chat.guid
+            if chat.identifier:
+                extra["chat_identifier"] = chat.identifier
+            people = {
+                h.ident: h.person for i in chat.handles if (h := self.handles.get(i)) and h.person
+            }
+            if people:
+                extra["participant_person_ids"] = json.dumps(people, sort_keys=True)
+        sender = self.handles.get(row.handle_id or 0)
+        if sender and sender.person and not row.is_from_me:
+            extra["person_centric_id"] = sender.person
+        for key in ("balloon_bundle_id", "expressive_send_style_id", "date_edited"):
+            value = getattr(row, key)
+            if value:
+                extra[key] = str(value)
+        return extra
+
+
+def _target_guid(associated: str | None) -> str | None:
+    """The target message guid of a tapback: ``p:0/GUID`` (part 0) or ``bp:GUID`` → ``GUID``."""
+    if not associated:
+        return None
+    if associated.startswith("p:") and "/" in associated:
+        return associated.split("/", 1)[1] or None
+    return associated.removeprefix("bp:") or None
+
+
+def _kind(service: str | None, parts: list[PartRecord], participants: list[str]) -> Kind:
+    label = (service or "").lower()
+    if label.startswith("imessage"):
+        return "imessage"
+    if label == "rcs":
+        return "rcs"
+    return "mms" if parts or len(participants) > 1 else "sms"
+
+
+def _place_parts(body: str, parts: list[PartRecord]) -> tuple[str, list[PartRecord]]:
+    """Take the U+FFFC placeholders out of ``body``; part *i* gets the offset of placeholder *i*."""
+    if PLACEHOLDER not in body:
+        return body, parts
+    pieces = body.split(PLACEHOLDER)
+    offset = 0
+    for index, piece in enumerate(pieces[:-1]):
+        offset += len(piece)
+        if index < len(parts):
+            parts[index].extra["text_offset"] = str(offset)
+    return "".join(pieces), parts
