@@ -5,6 +5,8 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from strongroom.formats.backup_files import WrongBackupPassword
 from strongroom.formats.base import BadInput, ReadOptions
@@ -182,3 +184,27 @@ def test_the_users_backup_folder_is_not_changed(tmp_path: Path) -> None:
     for name in names:
         if (folder / name).is_file():
             assert (folder / name).read_bytes() == (pristine / name).read_bytes()
+
+
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=st.data())
+def test_damaged_manifests_give_records_or_bad_input(tmp_path: Path, data: st.DataObject) -> None:
+    pristine = tmp_path / "pristine"
+    if not pristine.exists():
+        backup(tmp_path).finish().rename(pristine)
+    folder = tmp_path / "fuzzed"
+    shutil.rmtree(folder, ignore_errors=True)
+    shutil.copytree(pristine, folder)
+    victim = folder / data.draw(st.sampled_from(["Manifest.db", "Manifest.plist"]))
+    raw = bytearray(victim.read_bytes())
+    for _ in range(data.draw(st.integers(1, 12))):
+        raw[data.draw(st.integers(0, len(raw) - 1))] = data.draw(st.integers(0, 255))
+    victim.write_bytes(bytes(raw[: data.draw(st.integers(len(raw) // 2, len(raw)))]))
+    try:
+        records = read(folder)
+    except BadInput as e:
+        assert "fuzzed" in str(e) or "sms.db" in str(e)
+    else:
+        assert all(isinstance(r, Record.__args__) for r in records)  # type: ignore[attr-defined]

@@ -59,11 +59,14 @@ class IosBackupReader:
         with ExitStack() as stack:
             work = Path(stack.enter_context(tempfile.TemporaryDirectory(dir=options.scratch)))
             manifest_path = files.manifest_db(work)
-            manifest = stack.enter_context(open_untrusted(manifest_path, scratch=work))
-            lookup = Manifest(manifest, files, f"{path.name}/Manifest.db")
+            label = f"{path.name}/Manifest.db"
+            manifest = stack.enter_context(open_untrusted(manifest_path, scratch=work, label=label))
+            lookup = Manifest(manifest, files, label)
             sms_db = self._sms_db(lookup, work)
             spool = options.scratch or Path(tempfile.gettempdir())
-            reader = MessagesDbReader(attachments=lookup.attachments(spool), source=self.name)
+            reader = MessagesDbReader(
+                attachments=lookup.attachments(spool), source=self.name, label=f"{path.name}/sms.db"
+            )
             yield from reader.read(sms_db, options)
 
     def _sms_db(self, manifest: Manifest, work: Path) -> Path:

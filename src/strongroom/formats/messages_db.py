@@ -101,9 +101,17 @@ class MessagesDbReader:
 
     name = "messages-db"
 
-    def __init__(self, *, attachments: AttachmentSource | None = None, source: str = "") -> None:
+    def __init__(
+        self,
+        *,
+        attachments: AttachmentSource | None = None,
+        source: str = "",
+        label: str | None = None,
+    ) -> None:
+        """``label`` names the database in errors and problems (default: its file name)."""
         self.attachments = attachments
         self.source = source or self.name
+        self.label = label
 
     def sniff(self, path: Path) -> bool:
         if not path.is_file():
@@ -117,11 +125,12 @@ class MessagesDbReader:
         if attachments is None:
             root = options.extra.get("attachments_root")
             attachments = folder_attachments(Path(root) if root else path.parent)
-        with open_untrusted(path, scratch=options.scratch) as conn:
+        name = self.label or path.name
+        with open_untrusted(path, scratch=options.scratch, label=name) as conn:
             try:
-                yield from _Reading(conn, path.name, attachments, self.source).records()
+                yield from _Reading(conn, name, attachments, self.source).records()
             except sqlite3.DatabaseError as e:
-                raise BadInput(f"{path.name}: reading stopped ({e})") from e
+                raise BadInput(f"{name}: reading stopped ({e})") from e
 
 
 def _has_message_tables(path: Path) -> bool:

@@ -70,24 +70,28 @@ class UnsafeDatabase(BadInput):
 
 
 @contextmanager
-def open_untrusted(path: Path, *, scratch: Path | None = None) -> Iterator[sqlite3.Connection]:
+def open_untrusted(
+    path: Path, *, scratch: Path | None = None, label: str | None = None
+) -> Iterator[sqlite3.Connection]:
     """A read-only connection to the uploaded SQLite file ``path``, checked as described above.
 
-    Raises BadInput if the file is not SQLite, is damaged, or UnsafeDatabase if its schema is
-    refused.  The connection (and any private copy in ``scratch``) is gone after the block.
+    Raises BadInput (naming the file as ``label``, by default its name) if the file is not
+    SQLite or is damaged, or UnsafeDatabase if its schema is refused.  The connection (and any
+    private copy in ``scratch``) is gone after the block.
     """
-    _check_magic(path)
+    name = label or path.name
+    _check_magic(path, name)
     sidecars = [path.with_name(path.name + suffix) for suffix in ("-wal", "-journal")]
     sidecars = [s for s in sidecars if s.is_file() and s.stat().st_size > 0]
     with tempfile.TemporaryDirectory(prefix="sqlite-", dir=scratch) as private:
-        target = _private_copy(path, sidecars, Path(private)) if sidecars else path
-        conn = _connect(target, path.name)
+        target = _private_copy(path, sidecars, Path(private), name) if sidecars else path
+        conn = _connect(target, name)
         with closing(conn):
             try:
-                _check_integrity(conn, path.name)
-                check_schema(conn, path.name)
+                _check_integrity(conn, name)
+                check_schema(conn, name)
             except sqlite3.DatabaseError as e:
-                raise BadInput(f"{path.name}: not a readable SQLite database ({e})") from e
+                raise BadInput(f"{name}: not a readable SQLite database ({e})") from e
             yield conn
 
 
@@ -127,17 +131,17 @@ def called_functions(sql: str) -> list[str]:
     return calls
 
 
-def _check_magic(path: Path) -> None:
+def _check_magic(path: Path, name: str) -> None:
     try:
         with path.open("rb") as f:
             head = f.read(len(MAGIC))
     except OSError as e:
-        raise BadInput(f"{path.name}: cannot be opened ({e.strerror})") from e
+        raise BadInput(f"{name}: cannot be opened ({e.strerror})") from e
     if head != MAGIC:
-        raise BadInput(f"{path.name} byte 0: not an SQLite database (no SQLite header)")
+        raise BadInput(f"{name} byte 0: not an SQLite database (no SQLite header)")
 
 
-def _private_copy(path: Path, sidecars: list[Path], folder: Path) -> Path:
+def _private_copy(path: Path, sidecars: list[Path], folder: Path, name: str) -> Path:
     """Copy ``path`` and its ``-wal``/``-journal`` into ``folder`` and fold them into the copy.
 
     Without this, an immutable open would ignore the sidecar (rows still in the WAL would be
@@ -158,7 +162,7 @@ def _private_copy(path: Path, sidecars: list[Path], folder: Path) -> Path:
             conn.execute("PRAGMA journal_mode=DELETE").fetchall()
     except sqlite3.DatabaseError as e:
         names = ", ".join(s.name for s in sidecars)
-        raise BadInput(f"{path.name}: the database with {names} cannot be read ({e})") from e
+        raise BadInput(f"{name}: the database with {names} cannot be read ({e})") from e
     return copy
 
 
