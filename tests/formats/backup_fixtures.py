@@ -55,6 +55,8 @@ def tlv(tag: bytes, value: bytes | int) -> bytes:
 class KeyBag:
     password: str
     iterations: int = 3
+    claimed_dpic: int | None = None
+    """A DPIC to write instead of the one used (to test refusal of absurd counts)."""
     salt: bytes = field(default_factory=lambda: os.urandom(20))
     dpsl: bytes = field(default_factory=lambda: os.urandom(20))
     class_keys: dict[int, bytes] = field(
@@ -76,7 +78,7 @@ class KeyBag:
             tlv(b"SALT", self.salt),
             tlv(b"ITER", self.iterations),
             tlv(b"DPWT", 1),
-            tlv(b"DPIC", self.iterations),
+            tlv(b"DPIC", self.claimed_dpic or self.iterations),
             tlv(b"DPSL", self.dpsl),
         ]
         for number, key in self.class_keys.items():
@@ -138,6 +140,7 @@ class Backup:
         """Store ``data`` as ``domain``/``relative_path`` (``fid`` overrides the file id)."""
         fid = fid or file_id(domain, relative_path)
         wrapped = None
+        size = len(data)
         if self.keybag:
             key = os.urandom(32)
             wrapped = self.keybag.wrap(FILE_CLASS, key)
@@ -146,7 +149,7 @@ class Backup:
         if stored.resolve().is_relative_to(self.folder.resolve()):
             stored.parent.mkdir(exist_ok=True)
             stored.write_bytes(data)
-        self.rows.append((fid, domain, relative_path, 1, mbfile(relative_path, len(data), wrapped)))
+        self.rows.append((fid, domain, relative_path, 1, mbfile(relative_path, size, wrapped)))
         return fid
 
     def add_file(self, domain: str, relative_path: str, source: Path) -> str:

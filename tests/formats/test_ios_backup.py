@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from iphone_backup_decrypt import EncryptedBackup
 
 from strongroom.formats.backup_files import WrongBackupPassword
 from strongroom.formats.base import BadInput, ReadOptions
@@ -81,6 +82,23 @@ def test_encrypted_backup_with_the_right_password(tmp_path: Path) -> None:
     assert isinstance(part.content, FileContent) and part.content.owned
     part.content.discard()
     assert list(scratch.iterdir()) == []  # decrypted manifest and sms.db are gone too
+
+
+def test_the_encrypted_fixture_is_what_iphone_backup_decrypt_reads(tmp_path: Path) -> None:
+    folder = backup(tmp_path, PASSWORD).finish()
+    library = EncryptedBackup(backup_directory=str(folder), passphrase=PASSWORD)
+    picture = library.extract_file_as_bytes(PICTURE, domain_like="MediaDomain")
+    assert picture == b"\xff\xd8 a jpeg"
+    assert library.extract_file_as_bytes("Library/SMS/sms.db") == (tmp_path / "sms.db").read_bytes()
+
+
+def test_absurd_key_derivation_counts_are_refused_before_deriving(tmp_path: Path) -> None:
+    made = backup(tmp_path, PASSWORD)
+    assert made.keybag is not None
+    made.keybag.claimed_dpic = 2_000_000_000  # would take hours of PBKDF2
+    folder = made.finish()
+    with pytest.raises(BadInput, match=r"Manifest\.plist: .*DPIC"):
+        read(folder, PASSWORD)
 
 
 @pytest.mark.parametrize(("password", "said"), [("wrong", "wrong password"), (None, "give")])
