@@ -282,6 +282,22 @@ def test_broken_attributed_body_is_a_problem_and_the_message_stays(db: MessagesD
     assert "0x95 is not a string length" in problems(records)[0].message
 
 
+def test_values_of_the_wrong_type_are_read_not_crashed_on(db: MessagesDb) -> None:
+    chat = one_to_one(db)
+    db.message(chat, text=12345, handle_id="1", date=str(apple_ns(T0)), is_read="yes")
+    db.message(chat, text=None, attributedBody="not a blob", handle_id=b"\x01")
+    db.message(chat, text="", associated_message_type="2000", associated_message_guid=42)
+    db.message(chat, text="late", date="yesterday", date_read=1.5)
+    db.close()
+    records = read(db.path)
+    first, second = messages(records)  # the third row is a reaction, the fourth has no date
+    assert (first.body, first.date_ms, first.sender) == ("12345", T0, "+15550100001")
+    assert second.body == ""  # a text in the blob column holds no NSString
+    reaction = next(r for r in records if isinstance(r, ReactionRecord))
+    assert reaction.target_guid == "42"
+    assert any("without a date" in p.message for p in problems(records))
+
+
 @settings(
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )

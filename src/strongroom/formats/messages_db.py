@@ -34,7 +34,7 @@ from strongroom.formats.attachment_paths import (
     guess_content_type,
 )
 from strongroom.formats.base import BadInput, ReadOptions
-from strongroom.formats.sqlite_files import MAGIC, open_untrusted
+from strongroom.formats.sqlite_files import MAGIC, open_untrusted, table_names
 from strongroom.formats.typedstream import attributed_body_text
 from strongroom.messages.records import (
     Kind,
@@ -50,13 +50,14 @@ NAMES = ("sms.db", "chat.db")
 PLACEHOLDER = "\ufffc"
 REACTIONS = {0: "love", 1: "like", 2: "dislike", 3: "laugh", 4: "emphasize", 5: "question"}
 REACTIONS |= {6: "emoji", 7: "sticker"}
+_TABLE_INFO = "SELECT name FROM pragma_table_info(?)"
 
 
 class MessageRow(NamedTuple):
     """The ``message`` columns read, in SELECT order (missing ones come as NULL)."""
 
     ROWID: int
-    guid: str
+    guid: str | None
     text: str | None
     attributedBody: bytes | None
     handle_id: int | None
@@ -79,6 +80,18 @@ class MessageRow(NamedTuple):
     expressive_send_style_id: str | None
     date_edited: int | None
     chat_id: int | None
+
+
+# Every value is CAST to the type the code expects: SQLite lets any column hold any type, and an
+# uploaded file may put a string where a date belongs.
+_TEXT_COLUMNS = {"guid", "text", "service", "subject", "associated_message_guid"}
+_TEXT_COLUMNS |= {"associated_message_emoji", "thread_originator_guid", "balloon_bundle_id"}
+_TEXT_COLUMNS |= {"expressive_send_style_id"}
+MESSAGE_COLUMNS = [
+    (name, "TEXT" if name in _TEXT_COLUMNS else "BLOB" if name == "attributedBody" else "INTEGER")
+    for name in MessageRow._fields
+    if name != "chat_id"
+]
 
 
 @dataclass(frozen=True)
@@ -117,8 +130,9 @@ class MessagesDbReader:
         if not path.is_file():
             return False
         with path.open("rb") as f:
-            is_sqlite = f.read(len(MAGIC)) == MAGIC
-        return is_sqlite and (path.name in NAMES or _has_message_tables(path))
+            if f.read(len(MAGIC)) != MAGIC:
+                return False
+        return path.name in NAMES or {"message", "handle"} <= table_names(path)
 
     def read(self, path: Path, options: ReadOptions) -> Iterator[Record]:
         attachments = self.attachments
@@ -131,14 +145,6 @@ class MessagesDbReader:
                 yield from _Reading(conn, name, attachments, self.source).records()
             except sqlite3.DatabaseError as e:
                 raise BadInput(f"{name}: reading stopped ({e})") from e
-
-
-def _has_message_tables(path: Path) -> bool:
-    try:
-        with open_untrusted(path) as conn:
-            return {"message", "handle"} <= _tables(conn)
-    except BadInput:
-        return False
 
 
 def _tables(conn: sqlite3.Connection) -> set[str]:
@@ -178,39 +184,50 @@ class _Reading:
             elif not row.item_type:
                 yield from self._message(row)
 
+    def _columns(self, table: str, alias: str, wanted: list[tuple[str, str]]) -> str:
+        """``CAST(alias.column AS type)`` for each wanted column, NULL where the table lacks it."""
+        present = {r[0].lower() for r in self.conn.execute(_TABLE_INFO, (table,))} | {"rowid"}
+        return ", ".join(
+            f"CAST({alias}.{column} AS {sql_type})" if column.lower() in present else "NULL"
+            for column, sql_type in wanted
+        )
+
     def _select(self) -> str:
-        columns = {r[1] for r in self.conn.execute("SELECT * FROM pragma_table_info('message')")}
-        wanted = [f"m.{c}" if c in columns else "NULL" for c in MessageRow._fields[:-1]]
-        chat = "j.chat_id" if self.has_chats else "NULL"
-        join = "LEFT JOIN chat_message_join j ON j.message_id = m.ROWID" if self.has_chats else ""
-        return f"SELECT {', '.join(wanted)}, {chat} FROM message m {join} ORDER BY m.ROWID"
+        columns = self._columns("message", "m", MESSAGE_COLUMNS)
+        if not self.has_chats:
+            return f"SELECT {columns}, NULL FROM message m ORDER BY m.ROWID"
+        return (
+            f"SELECT {columns}, CAST(j.chat_id AS INTEGER) FROM message m"
+            " LEFT JOIN chat_message_join j ON j.message_id = m.ROWID ORDER BY m.ROWID"
+        )
 
     def _parts_select(self) -> str:
-        columns = {r[1] for r in self.conn.execute("SELECT * FROM pragma_table_info('attachment')")}
-        name = "a.transfer_name" if "transfer_name" in columns else "NULL"
+        wanted = ["guid", "filename", "mime_type", "transfer_name"]
+        columns = self._columns("attachment", "a", [(c, "TEXT") for c in wanted])
         return (
-            f"SELECT a.guid, a.filename, a.mime_type, {name} FROM message_attachment_join j"
+            f"SELECT {columns} FROM message_attachment_join j"
             " JOIN attachment a ON a.ROWID = j.attachment_id"
             " WHERE j.message_id = ? ORDER BY a.ROWID"
         )
 
     def _handles(self) -> dict[int, Handle]:
-        columns = {r[1] for r in self.conn.execute("SELECT * FROM pragma_table_info('handle')")}
-        person = "person_centric_id" if "person_centric_id" in columns else "NULL"
-        rows = self.conn.execute(f"SELECT ROWID, id, {person} FROM handle")
-        return {rowid: Handle(ident, pcid or None) for rowid, ident, pcid in rows}
+        wanted = [("ROWID", "INTEGER"), ("id", "TEXT"), ("person_centric_id", "TEXT")]
+        rows = self.conn.execute(f"SELECT {self._columns('handle', 'h', wanted)} FROM handle h")
+        return {rowid: Handle(ident, pcid or None) for rowid, ident, pcid in rows if ident}
 
     def _chats(self) -> dict[int, Chat]:
-        columns = {r[1] for r in self.conn.execute("SELECT * FROM pragma_table_info('chat')")}
-        title = "display_name" if "display_name" in columns else "NULL"
         members: dict[int, list[int]] = {}
         for chat_id, handle_id in self.conn.execute(
-            "SELECT chat_id, handle_id FROM chat_handle_join ORDER BY chat_id, handle_id"
+            "SELECT CAST(chat_id AS INTEGER), CAST(handle_id AS INTEGER) FROM chat_handle_join"
+            " ORDER BY chat_id, handle_id"
         ):
             members.setdefault(chat_id, []).append(handle_id)
-        rows = self.conn.execute(f"SELECT ROWID, guid, chat_identifier, {title} FROM chat")
+        wanted = [("ROWID", "INTEGER")] + [
+            (c, "TEXT") for c in ("guid", "chat_identifier", "display_name")
+        ]
+        rows = self.conn.execute(f"SELECT {self._columns('chat', 'c', wanted)} FROM chat c")
         return {
-            rowid: Chat(guid, identifier, name or None, tuple(members.get(rowid, ())))
+            rowid: Chat(guid or "", identifier, name or None, tuple(members.get(rowid, ())))
             for rowid, guid, identifier, name in rows
         }
 

@@ -95,6 +95,20 @@ def open_untrusted(
             yield conn
 
 
+def table_names(path: Path) -> set[str]:
+    """The tables of the SQLite file ``path`` (empty if it is not one), for cheap sniffing.
+
+    Only the schema table is read (no integrity check, no data): parsing a schema runs nothing.
+    """
+    try:
+        _check_magic(path, path.name)
+        with closing(_connect(path, path.name)) as conn:
+            rows = conn.execute("SELECT name FROM sqlite_schema WHERE type = 'table'").fetchall()
+    except (BadInput, sqlite3.DatabaseError):
+        return set()
+    return {name for (name,) in rows}
+
+
 def check_schema(conn: sqlite3.Connection, name: str) -> None:
     """Refuse views and triggers calling unlisted functions, and generated columns.
 
