@@ -35,6 +35,7 @@ from strongroom.formats.attachment_paths import (
 )
 from strongroom.formats.base import BadInput, ReadOptions
 from strongroom.formats.sqlite_files import MAGIC, open_untrusted, table_names
+from strongroom.formats.tapbacks import TAPBACKS, is_tapback, target_guid
 from strongroom.formats.typedstream import attributed_body_text
 from strongroom.messages.records import (
     Kind,
@@ -48,8 +49,6 @@ from strongroom.messages.records import (
 
 NAMES = ("sms.db", "chat.db")
 PLACEHOLDER = "\ufffc"
-REACTIONS = {0: "love", 1: "like", 2: "dislike", 3: "laugh", 4: "emphasize", 5: "question"}
-REACTIONS |= {6: "emoji", 7: "sticker"}
 _TABLE_INFO = "SELECT name FROM pragma_table_info(?)"
 
 
@@ -106,6 +105,8 @@ class Chat:
     identifier: str | None
     title: str | None
     handles: tuple[int, ...]
+    people: str | None
+    """JSON of ``{handle: person_centric_id}`` for the members the database links to a person."""
 
 
 class MessagesDbReader:
@@ -179,7 +180,7 @@ class _Reading:
                 continue
             previous = row.ROWID
             kind = row.associated_message_type or 0
-            if 2000 <= kind <= 2007 or 3000 <= kind <= 3007:
+            if is_tapback(kind):
                 yield from self._reaction(row, kind)
             elif not row.item_type:
                 yield from self._message(row)
@@ -227,9 +228,16 @@ class _Reading:
         ]
         rows = self.conn.execute(f"SELECT {self._columns('chat', 'c', wanted)} FROM chat c")
         return {
-            rowid: Chat(guid or "", identifier, name or None, tuple(members.get(rowid, ())))
+            rowid: self._chat(guid, identifier, name, members.get(rowid, []))
             for rowid, guid, identifier, name in rows
         }
+
+    def _chat(
+        self, guid: str | None, identifier: str | None, name: str | None, members: list[int]
+    ) -> Chat:
+        people = {h.ident: h.person for i in members if (h := self.handles.get(i)) and h.person}
+        linked = json.dumps(people, sort_keys=True) if people else None
+        return Chat(guid or "", identifier, name or None, tuple(members), linked)
 
     def _where(self, row: MessageRow) -> str:
         return f"{self.name} message row {row.ROWID}"
@@ -239,12 +247,12 @@ class _Reading:
         return handle.ident if handle else None
 
     def _reaction(self, row: MessageRow, kind: int) -> Iterator[Record]:
-        target = _target_guid(row.associated_message_guid)
+        target = target_guid(row.associated_message_guid)
         when = apple_time_ms(row.date)
         if target is None or when is None:
             yield Problem(self._where(row), "a reaction without a target message or date")
             return
-        reaction = REACTIONS[kind % 1000]
+        reaction = TAPBACKS[kind % 1000]
         if reaction == "emoji" and (row.associated_message_emoji or row.text):
             reaction = row.associated_message_emoji or row.text or reaction
         extra = {"associated_message_guid": row.associated_message_guid or ""}
@@ -354,11 +362,8 @@ class _Reading:
             extra["chat_guid"] = chat.guid
             if chat.identifier:
                 extra["chat_identifier"] = chat.identifier
-            people = {
-                h.ident: h.person for i in chat.handles if (h := self.handles.get(i)) and h.person
-            }
-            if people:
-                extra["participant_person_ids"] = json.dumps(people, sort_keys=True)
+            if chat.people:
+                extra["participant_person_ids"] = chat.people
         sender = self.handles.get(row.handle_id or 0)
         if sender and sender.person and not row.is_from_me:
             extra["person_centric_id"] = sender.person
@@ -367,15 +372,6 @@ class _Reading:
             if value:
                 extra[key] = str(value)
         return extra
-
-
-def _target_guid(associated: str | None) -> str | None:
-    """The target message guid of a tapback: ``p:0/GUID`` (part 0) or ``bp:GUID`` → ``GUID``."""
-    if not associated:
-        return None
-    if associated.startswith("p:") and "/" in associated:
-        return associated.split("/", 1)[1] or None
-    return associated.removeprefix("bp:") or None
 
 
 def _kind(service: str | None, parts: list[PartRecord], participants: list[str]) -> Kind:
