@@ -29,7 +29,7 @@ from strongroom.formats.backup_files import (
 )
 from strongroom.formats.base import BadInput, ReadOptions
 from strongroom.formats.messages_db import MessagesDbReader
-from strongroom.formats.sqlite_files import open_untrusted
+from strongroom.formats.sqlite_files import SQLITE_ERRORS, open_untrusted
 from strongroom.messages.records import FileContent, PartContent, Record
 
 HOME = "HomeDomain"
@@ -111,7 +111,7 @@ class Manifest:
             ).fetchone()
             if row is None:  # listed under another id: still the manifest's word, not a guess
                 row = self.conn.execute(query.format("flags = 1"), args).fetchone()
-        except sqlite3.DatabaseError as e:
+        except SQLITE_ERRORS as e:
             raise BadInput(f"{self.label}: cannot be read ({e})") from e
         if row is None or not isinstance(row[0], str):
             return None

@@ -34,7 +34,7 @@ from strongroom.formats.attachment_paths import (
     guess_content_type,
 )
 from strongroom.formats.base import BadInput, ReadOptions
-from strongroom.formats.sqlite_files import MAGIC, open_untrusted, table_names
+from strongroom.formats.sqlite_files import MAGIC, SQLITE_ERRORS, open_untrusted, table_names
 from strongroom.formats.tapbacks import TAPBACKS, is_tapback, target_guid
 from strongroom.formats.typedstream import attributed_body_text
 from strongroom.messages.records import (
@@ -144,7 +144,7 @@ class MessagesDbReader:
         with open_untrusted(path, scratch=options.scratch, label=name) as conn:
             try:
                 yield from _Reading(conn, name, attachments, self.source).records()
-            except sqlite3.DatabaseError as e:
+            except SQLITE_ERRORS as e:
                 raise BadInput(f"{name}: reading stopped ({e})") from e
 
 

@@ -32,6 +32,9 @@ from urllib.parse import quote
 from strongroom.formats.base import BadInput
 
 MAGIC = b"SQLite format 3\x00"
+SQLITE_ERRORS = (sqlite3.DatabaseError, UnicodeDecodeError)
+"""What reading a damaged file raises: SQLite's errors, and a decode error when its error message
+or a pragma's answer quotes the damaged bytes."""
 MAX_VALUE_BYTES = 64 * 1024 * 1024
 """The largest single text or blob a reader may fetch; larger ones are an error, not a crash."""
 
@@ -90,7 +93,7 @@ def open_untrusted(
             try:
                 _check_integrity(conn, name)
                 check_schema(conn, name)
-            except sqlite3.DatabaseError as e:
+            except SQLITE_ERRORS as e:
                 raise BadInput(f"{name}: not a readable SQLite database ({e})") from e
             yield conn
 
@@ -104,7 +107,7 @@ def table_names(path: Path) -> set[str]:
         _check_magic(path, path.name)
         with closing(_connect(path, path.name)) as conn:
             rows = conn.execute("SELECT name FROM sqlite_schema WHERE type = 'table'").fetchall()
-    except (BadInput, sqlite3.DatabaseError):
+    except (BadInput, *SQLITE_ERRORS):
         return set()
     return {name for (name,) in rows}
 
@@ -174,7 +177,7 @@ def _private_copy(path: Path, sidecars: list[Path], folder: Path, name: str) -> 
             conn.execute("SELECT count(*) FROM sqlite_schema").fetchall()
             conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
             conn.execute("PRAGMA journal_mode=DELETE").fetchall()
-    except sqlite3.DatabaseError as e:
+    except SQLITE_ERRORS as e:
         names = ", ".join(s.name for s in sidecars)
         raise BadInput(f"{name}: the database with {names} cannot be read ({e})") from e
     return copy
@@ -183,7 +186,7 @@ def _private_copy(path: Path, sidecars: list[Path], folder: Path, name: str) -> 
 def _connect(target: Path, name: str) -> sqlite3.Connection:
     try:
         conn = sqlite3.connect(f"{_uri(target)}?mode=ro&immutable=1", uri=True)
-    except sqlite3.Error as e:
+    except (sqlite3.Error, UnicodeDecodeError) as e:
         raise BadInput(f"{name}: cannot be opened as SQLite ({e})") from e
     if hasattr(conn, "enable_load_extension"):
         conn.enable_load_extension(False)
