@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from strongroom.formats.apple import APPLE_READERS
 from strongroom.formats.base import BadInput, Reader, ReadOptions, Writer
 from strongroom.formats.sbr_xml import SbrXmlReader
 from strongroom.formats.sbr_xml_writer import SbrCallsWriter, SbrXmlWriter
@@ -27,6 +28,7 @@ __all__ = [
 ]
 
 READERS: dict[str, Reader] = {
+    **APPLE_READERS,
     "sbr-xml": SbrXmlReader(),
     "mbox": SbpMboxReader(),
     "eml": SbpEmlReader(),
@@ -42,7 +44,10 @@ WRITERS["mbox"] = WRITERS["sbp-mbox"]
 
 
 def detect(path: Path) -> Reader:
-    """The reader for ``path`` (``--format auto``), judged by its name and first bytes."""
+    """The reader for ``path`` (``--format auto``), judged by its name and first bytes.
+
+    Raises BadInput when no reader recognises it.
+    """
     seen: set[int] = set()
     for reader in READERS.values():
         if id(reader) in seen:

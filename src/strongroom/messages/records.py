@@ -108,6 +108,9 @@ class ReactionRecord:
     sender: str | None
     date_ms: int
     removed: bool = False
+    guid: str | None = None
+    """The source's own id of the reaction row, when it has one."""
+    extra: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -135,6 +138,9 @@ class MessageRecord:
     """Which format it came from: ``sbr-xml``, ``ios-backup``, ``messages-db``, ``mbox``..."""
     extra: dict[str, str] = field(default_factory=dict)
     """Source-specific fields we do not model, kept so that export loses nothing."""
+    date_read_ms: int | None = None
+    """When the owner read it (incoming) or the recipient did (outgoing), if the source says."""
+    date_delivered_ms: int | None = None
 
 
 @dataclass
