@@ -30,7 +30,21 @@ STRICT = os.environ.get("STRONGROOM_TEST_STRICT") == "1"
 PG_URL = os.environ.get(
     "STRONGROOM_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
-SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
+
+
+def _find_samples() -> Path:
+    """``../shared/samples`` beside the checkout, or STRONGROOM_SAMPLES, or /work/shared/samples."""
+    for candidate in (
+        os.environ.get("STRONGROOM_SAMPLES"),
+        Path(__file__).resolve().parents[2] / "shared" / "samples",
+        "/work/shared/samples",
+    ):
+        if candidate and Path(candidate).is_dir():
+            return Path(candidate)
+    return Path(__file__).resolve().parents[2] / "shared" / "samples"
+
+
+SAMPLES = _find_samples()
 
 
 def missing(what: str) -> None:
