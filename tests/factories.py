@@ -116,3 +116,32 @@ def messages_client(server_url: str, user: str = "alice", name: str = "Pixel 8",
     if enable:
         client.set_messages_service(True)
     return client
+
+
+def tus_metadata(**values: str) -> str:
+    import base64 as _b64
+
+    return ",".join(
+        f"{k} {_b64.b64encode(v.encode()).decode()}" if v else k for k, v in values.items()
+    )
+
+
+def upload_bytes(
+    http: httpx.Client, headers: dict, data: bytes, filename: str, folder: str = "", **meta: str
+) -> dict:
+    """Upload through tus in one request (creation-with-upload); return the stored file."""
+    r = http.post(
+        "/api/v1/uploads",
+        content=data,
+        headers={
+            **headers,
+            "Tus-Resumable": "1.0.0",
+            "Upload-Length": str(len(data)),
+            "Upload-Metadata": tus_metadata(filename=filename, folder=folder, **meta),
+            "Content-Type": "application/offset+octet-stream",
+        },
+    )
+    assert r.status_code == 201, r.text
+    assert r.headers["upload-offset"] == str(len(data))
+    file_id = r.headers["strongroom-file-id"]
+    return http.get(f"/api/v1/files/{file_id}", headers=headers).json()

@@ -93,6 +93,9 @@ class Settings(BaseSettings):
         180, ge=1, description="Change records and tombstones are kept this long."
     )
     trash_days: int = Field(30, ge=0, description="Deleted files stay in the trash this long.")
+    file_versions_kept: int = Field(
+        10, ge=1, description="Versions kept of each locker file (the current one included)."
+    )
     reclaim_grace_hours: int = Field(
         48,
         ge=0,

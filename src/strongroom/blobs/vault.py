@@ -93,6 +93,20 @@ class VaultKey:
     def blob_id(self, data: bytes | bytearray | memoryview) -> str:
         return blake3.blake3(data, key=self._id_key).hexdigest()
 
+    def seal(self, plaintext: bytes, context: bytes) -> bytes:
+        """Encrypt a small secret of the account (a share token) bound to ``context``."""
+        nonce = secrets.token_bytes(12)
+        key = _hkdf(self._enc_root, b"strongroom/small-secret/v1")
+        return nonce + AESGCM(key).encrypt(nonce, plaintext, context)
+
+    def unseal(self, sealed: bytes, context: bytes) -> bytes:
+        """Decrypt what :meth:`seal` made.  Raises BlobCorrupt if it was altered."""
+        key = _hkdf(self._enc_root, b"strongroom/small-secret/v1")
+        try:
+            return AESGCM(key).decrypt(sealed[:12], sealed[12:], context)
+        except (InvalidTag, ValueError):
+            raise BlobCorrupt("a sealed secret does not open") from None
+
     def blob_cipher(self, salt: bytes) -> AESGCM:
         return AESGCM(_hkdf(self._enc_root, b"strongroom/blob/v1", salt))
 

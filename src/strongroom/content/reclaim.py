@@ -12,6 +12,7 @@ caller (``jobs``), since this package cannot know the domains above it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import and_, delete, exists, select
 from sqlalchemy.orm import QueryableAttribute, Session
@@ -30,7 +31,7 @@ class Reclaimed:
 
 
 def reclaim_contents(
-    session: Session, referencing: list[QueryableAttribute[int]], cutoff: int, limit: int = 5000
+    session: Session, referencing: list[QueryableAttribute[Any]], cutoff: int, limit: int = 5000
 ) -> int:
     """Delete contents untouched since ``cutoff`` that no referencing column points to."""
     unused = [~exists().where(col == Content.id) for col in referencing]
@@ -45,22 +46,32 @@ def reclaim_contents(
     return len(doomed)
 
 
-def reclaim_chunks(db: Database, store: BlobStore, cutoff: int, batch: int = 200) -> Reclaimed:
-    """Delete chunks untouched since ``cutoff`` that no content uses, blobs first."""
+ChunkRef = tuple[QueryableAttribute[int], QueryableAttribute[str | None]]
+"""An (account id, blob id) pair of columns naming chunks outside any content (an upload's
+staged chunks, for instance), which must be kept too."""
+
+
+def reclaim_chunks(
+    db: Database,
+    store: BlobStore,
+    cutoff: int,
+    batch: int = 200,
+    also_used: list[ChunkRef] | None = None,
+) -> Reclaimed:
+    """Delete chunks untouched since ``cutoff`` that no content, nor ``also_used``, uses: the
+    blob first, then the row."""
     result = Reclaimed()
+    pairs: list[tuple[Any, Any]] = [(ContentChunk.account_id, ContentChunk.blob_id)]
+    pairs += also_used or []
+    unused = [
+        ~exists().where(and_(account == Chunk.account_id, blob == Chunk.blob_id))
+        for account, blob in pairs
+    ]
     while True:
         with db.write() as s:
             rows = s.execute(
                 select(Chunk.account_id, Chunk.blob_id, Chunk.stored_size)
-                .where(
-                    Chunk.last_used_at < cutoff,
-                    ~exists().where(
-                        and_(
-                            ContentChunk.account_id == Chunk.account_id,
-                            ContentChunk.blob_id == Chunk.blob_id,
-                        )
-                    ),
-                )
+                .where(Chunk.last_used_at < cutoff, *unused)
                 .limit(batch)
                 .with_for_update(skip_locked=True)
             ).all()

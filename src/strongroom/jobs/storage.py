@@ -8,10 +8,23 @@ from sqlalchemy.orm import QueryableAttribute
 
 from strongroom.content import reclaim
 from strongroom.jobs.runner import JobContext
+from strongroom.locker.models import File, FileVersion, Upload, UploadChunk
 from strongroom.messages.models import MessagePart
 
-REFERENCING: list[QueryableAttribute[int]] = [MessagePart.content_id]
+REFERENCING: list[QueryableAttribute[Any]] = [
+    MessagePart.content_id,
+    File.content_id,
+    FileVersion.content_id,
+    File.thumb_small_id,
+    File.thumb_large_id,
+    Upload.content_id,
+]
 """Every column that points at a stored content; a content none of them uses can go."""
+
+CHUNKS_IN_UPLOADS: list[reclaim.ChunkRef] = [
+    (UploadChunk.account_id, UploadChunk.blob_id),
+    (Upload.account_id, Upload.tail_blob),
+]
 
 
 def reclaim_storage(ctx: JobContext) -> dict[str, Any]:
@@ -24,5 +37,5 @@ def reclaim_storage(ctx: JobContext) -> dict[str, Any]:
         contents += done
         if not done:
             break
-    result = reclaim.reclaim_chunks(rt.db, rt.store, cutoff)
+    result = reclaim.reclaim_chunks(rt.db, rt.store, cutoff, also_used=CHUNKS_IN_UPLOADS)
     return {"contents": contents, "chunks": result.chunks, "bytes": result.bytes}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from strongroom.clock import DAY_MS
 from strongroom.content.reclaim import referenced_blobs
-from strongroom.jobs import accounts, messages, storage, verify
+from strongroom.jobs import accounts, locker, messages, storage, verify
 from strongroom.jobs.runner import Handler, Periodic, Worker
 from strongroom.runtime import Runtime
 
@@ -15,6 +15,9 @@ HANDLERS: dict[str, Handler] = {
     "compact-changes": accounts.compact_changes,
     "expire-messages": messages.expire_messages,
     "reclaim-storage": storage.reclaim_storage,
+    "thumbnails": locker.make_thumbnails,
+    "expire-trash": locker.expire_trash,
+    "expire-uploads": locker.expire_uploads,
 }
 
 SCHEDULES: list[Periodic] = [
@@ -22,6 +25,9 @@ SCHEDULES: list[Periodic] = [
     Periodic("compact-changes", DAY_MS),
     Periodic("expire-messages", DAY_MS),
     Periodic("reclaim-storage", 6 * HOUR_MS),
+    Periodic("thumbnails", 60_000),
+    Periodic("expire-trash", DAY_MS),
+    Periodic("expire-uploads", HOUR_MS),
 ]
 
 verify.REFERENCE_SOURCES.append(referenced_blobs)

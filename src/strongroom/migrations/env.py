@@ -10,10 +10,19 @@ from strongroom.migrations.metadata import target_metadata
 config = context.config
 
 
+SQL_ONLY = ("messages_fts", "ix_messages_search")
+"""Search structures made in plain SQL per dialect, which the models do not describe."""
+
+
+def _ours(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
+    return not (name or "").startswith(SQL_ONLY)
+
+
 def _run(connection: object) -> None:
     context.configure(
         connection=connection,  # type: ignore[arg-type]
         target_metadata=target_metadata(),
+        include_object=_ours,
         render_as_batch=connection.dialect.name == "sqlite",  # type: ignore[attr-defined]
         compare_type=True,
     )

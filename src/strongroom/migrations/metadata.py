@@ -15,6 +15,7 @@ MODEL_MODULES = (
     "strongroom.jobs.models",
     "strongroom.content.models",
     "strongroom.messages.models",
+    "strongroom.locker.models",
 )
 
 

@@ -18,6 +18,7 @@ from strongroom import __version__
 from strongroom.jobs import make_worker
 from strongroom.runtime import Runtime
 from strongroom.web import api, errors, ui
+from strongroom.web.api.uploads import Appenders
 from strongroom.web.events import EventHub
 from strongroom.web.middleware import BodyLimit, SecurityHeaders
 from strongroom.web.pages import make_templates
@@ -61,6 +62,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.state.runtime = runtime
     app.state.templates = make_templates()
     app.state.events = EventHub(runtime)
+    app.state.appenders = Appenders()
     errors.install(app)
     app.include_router(api.router())
     app.include_router(ui.router())

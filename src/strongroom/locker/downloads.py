@@ -1,0 +1,148 @@
+"""Reading locker files back: one file's bytes, a thumbnail, many files for a zip, and storing a
+file from content the account already has (upload by hash)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from email.utils import formatdate
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from strongroom.accounts.keys import vault_for
+from strongroom.blobs import Vault
+from strongroom.content import store as content
+from strongroom.errors import NotFound
+from strongroom.locker import files, folders
+from strongroom.locker.categories import SNIFF_SIZE
+from strongroom.locker.models import File, Folder
+from strongroom.locker.paths import LockerPath, split_path
+from strongroom.runtime import Runtime
+from strongroom.zipstream import Entry, unique_names
+
+MAX_ZIP_FILES = 100_000
+
+
+@dataclass(frozen=True)
+class FileStream:
+    vault: Vault
+    chunks: list[tuple[str, int, int]]
+    size: int
+    sha256: bytes
+    content_type: str
+    filename: str | None
+    last_modified: str | None
+
+
+def open_file(rt: Runtime, account_id: int, file_id: int) -> FileStream:
+    """What is needed to send a file's current bytes.  Raises NotFound."""
+    with rt.db.read() as s:
+        f = files.get(s, account_id, file_id, trashed=True)
+        chunks = content.chunk_list(s, f.content_id)
+        vault = vault_for(s, rt.store, rt.keyring, account_id)
+    return FileStream(
+        vault,
+        chunks,
+        f.size,
+        f.sha256,
+        f.content_type,
+        f.name,
+        formatdate(f.modified_at / 1000, usegmt=True),
+    )
+
+
+def open_thumbnail(rt: Runtime, account_id: int, file_id: int, size: str) -> FileStream:
+    """A file's thumbnail (``small`` or ``large``).  Raises NotFound when it has none (yet)."""
+    with rt.db.read() as s:
+        f = files.get(s, account_id, file_id, trashed=True)
+        content_id = f.thumb_small_id if size == "small" else f.thumb_large_id
+        if content_id is None:
+            raise NotFound("this file has no thumbnail (yet)")
+        info = content.info(s, account_id, content_id)
+        chunks = content.chunk_list(s, content_id)
+        vault = vault_for(s, rt.store, rt.keyring, account_id)
+    return FileStream(vault, chunks, info.size, info.sha256, "image/webp", None, None)
+
+
+def head_of(rt: Runtime, account_id: int, content_id: int) -> bytes:
+    """The first bytes of stored content (to recognise its type)."""
+    with rt.db.read() as s:
+        chunks = content.chunk_list(s, content_id)
+        vault = vault_for(s, rt.store, rt.keyring, account_id)
+    return b"".join(content.read_range(vault, chunks, 0, SNIFF_SIZE))
+
+
+def store_known_content(
+    rt: Runtime,
+    account_id: int,
+    *,
+    sha256: bytes,
+    size: int,
+    folder: LockerPath,
+    name: str,
+    mtime_s: float | None,
+) -> files.FileView:
+    """Create a file from bytes the account already stores.  Raises NotFound if it does not."""
+    with rt.db.read() as s:
+        known = files.find_content(s, account_id, sha256, size)
+    if known is None:
+        raise NotFound("no stored content with that hash and size; upload the bytes")
+    head = head_of(rt, account_id, known.content_id)
+    now = rt.clock.now_ms()
+    with rt.db.write() as s:
+        made, _ = files.store(
+            s,
+            account_id,
+            folder=folder,
+            name=name,
+            data=files.NewBytes(known.content_id, size, sha256, head),
+            modified_at=int(mtime_s * 1000) if mtime_s is not None else now,
+            now=now,
+            keep_versions=rt.settings.file_versions_kept,
+        )
+    return made
+
+
+def file_entries(
+    rt: Runtime, account_id: int, *, ids: list[int], folder: str | None
+) -> tuple[Iterator[Entry], str]:
+    """Zip entries for the chosen files, or a whole folder (paths kept); and a zip name."""
+    with rt.db.read() as s:
+        vault = vault_for(s, rt.store, rt.keyring, account_id)
+        if folder is not None:
+            parts = split_path(folder)
+            base = "/".join(parts)
+            rows = _folder_files(s, account_id, base)
+            name = parts[-1] if parts else "Locker"
+        else:
+            rows = [(files.get(s, account_id, i), "") for i in ids]
+            base, name = "", "Files"
+        if len(rows) > MAX_ZIP_FILES:
+            raise NotFound(f"too many files for one zip (more than {MAX_ZIP_FILES})")
+        plan = []
+        for f, path in rows:
+            relative = path[len(base) :].lstrip("/") if base else path
+            shown = f"{relative}/{f.name}" if relative else f.name
+            plan.append((shown, f.modified_at / 1000, f.size, content.chunk_list(s, f.content_id)))
+    names = unique_names(p[0] for p in plan)
+    entries = (
+        Entry(n, mtime, size, content.read_range(vault, chunks))
+        for n, (_, mtime, size, chunks) in zip(names, plan, strict=True)
+    )
+    return entries, name
+
+
+def _folder_files(s: Session, account_id: int, base: str) -> list[tuple[File, str]]:
+    query = (
+        select(File, func.coalesce(Folder.path, ""))
+        .outerjoin(Folder, Folder.id == File.folder_id)
+        .where(File.account_id == account_id, File.trashed_at.is_(None))
+    )
+    if base:
+        folders.require(s, account_id, base)  # NotFound for a folder that is not there
+        prefix = base + "/"
+        query = query.where(
+            (Folder.path == base) | (func.substr(Folder.path, 1, len(prefix)) == prefix)
+        )
+    return [(f, str(p)) for f, p in s.execute(query.order_by(Folder.path, File.name))]

@@ -1,0 +1,406 @@
+"""Files: storing (a new file or a new version), listing, renaming, moving, copying, trash.
+
+Every change goes through the change sequence (kind ``file``); every kept version counts its
+size once against the account's quota, in the file's category.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from strongroom.accounts import changes, usage
+from strongroom.content import store as content
+from strongroom.errors import Conflict, InvalidInput, NotFound
+from strongroom.locker import folders
+from strongroom.locker.categories import SNIFF_SIZE, Category, detect
+from strongroom.locker.models import File, FileVersion
+from strongroom.locker.paths import LockerPath, clean_name, split_path
+
+Sort = Literal["date", "name", "size", "taken"]
+MEDIA = (Category.PHOTOS.value, Category.VIDEOS.value)
+MAX_PAGE = 500
+
+
+@dataclass(frozen=True)
+class FileView:
+    id: int
+    name: str
+    folder: str
+    size: int
+    content_type: str
+    category: str
+    sha256: str
+    created_at: int
+    modified_at: int
+    uploaded_at: int
+    taken_at: int | None
+    trashed_at: int | None
+    media: dict[str, Any] = field(default_factory=dict)
+    has_thumbnail: bool = False
+
+
+def view(f: File, folder_path: str) -> FileView:
+    return FileView(
+        id=f.id,
+        name=f.name,
+        folder=folder_path,
+        size=f.size,
+        content_type=f.content_type,
+        category=f.category,
+        sha256=f.sha256.hex(),
+        created_at=f.created_at,
+        modified_at=f.modified_at,
+        uploaded_at=f.uploaded_at,
+        taken_at=f.taken_at,
+        trashed_at=f.trashed_at,
+        media=dict(f.media or {}),
+        has_thumbnail=f.thumb_small_id is not None,
+    )
+
+
+def views(session: Session, rows: list[File]) -> list[FileView]:
+    paths = folders.paths_of(session, {f.folder_id for f in rows if f.folder_id is not None})
+    return [view(f, paths.get(f.folder_id, "") if f.folder_id else "") for f in rows]
+
+
+def get(session: Session, account_id: int, file_id: int, *, trashed: bool = False) -> File:
+    """A file of the account (live, or also trashed).  Raises NotFound."""
+    f = session.get(File, file_id)
+    if f is None or f.account_id != account_id or (f.trashed_at is not None and not trashed):
+        raise NotFound("no such file")
+    return f
+
+
+def _live_named(session: Session, account_id: int, folder_id: int | None, name: str) -> File | None:
+    in_folder = File.folder_id.is_(None) if folder_id is None else File.folder_id == folder_id
+    return session.scalar(
+        select(File).where(
+            File.account_id == account_id, in_folder, File.name == name, File.trashed_at.is_(None)
+        )
+    )
+
+
+@dataclass(frozen=True)
+class NewBytes:
+    """Content already committed (or found by hash) for a file being stored."""
+
+    content_id: int
+    size: int
+    sha256: bytes
+    head: bytes
+
+
+def store(
+    session: Session,
+    account_id: int,
+    *,
+    folder: LockerPath,
+    name: str,
+    data: NewBytes,
+    modified_at: int,
+    now: int,
+    keep_versions: int,
+) -> tuple[FileView, bool]:
+    """Put bytes at ``folder/name``: a new file, or a new version of the file already there.
+
+    Returns the file and whether it is new.  Reserves quota first (QuotaExceeded: nothing
+    stored).  The same bytes as the current version add nothing.
+    """
+    name = clean_name(name)
+    folder_id = folders.ensure(session, account_id, folder, now)
+    existing = _live_named(session, account_id, folder_id, name)
+    if existing is not None and existing.sha256 == data.sha256 and existing.size == data.size:
+        return view(existing, folders.path_of(session, folder_id)), False
+    usage.reserve(session, account_id, data.size)
+    kind = detect(name, data.head[:SNIFF_SIZE])
+    if existing is None:
+        f = File(
+            account_id=account_id,
+            folder_id=folder_id,
+            name=name,
+            content_id=data.content_id,
+            size=data.size,
+            sha256=data.sha256,
+            content_type=kind.content_type,
+            category=kind.category.value,
+            created_at=now,
+            modified_at=modified_at,
+            uploaded_at=now,
+            media={},
+            thumb_state="pending" if kind.category.value in MEDIA else "none",
+        )
+        session.add(f)
+        session.flush()
+    else:
+        f = existing
+        f.content_id, f.size, f.sha256 = data.content_id, data.size, data.sha256
+        f.content_type, f.modified_at, f.uploaded_at = kind.content_type, modified_at, now
+        if kind.category.value != f.category:
+            _move_usage(session, f, kind.category.value)
+        f.thumb_state = "pending" if f.category in MEDIA else "none"
+        f.thumb_small_id = f.thumb_large_id = None
+    session.add(
+        FileVersion(
+            file_id=f.id,
+            account_id=account_id,
+            content_id=data.content_id,
+            size=data.size,
+            sha256=data.sha256,
+            modified_at=modified_at,
+            created_at=now,
+        )
+    )
+    usage.add(session, account_id, f.category, data.size, 1 if existing is None else 0)
+    _prune_versions(session, f, keep_versions)
+    changes.record(
+        session,
+        account_id,
+        "file",
+        [(f.id, changes.CREATED if existing is None else changes.UPDATED)],
+        now,
+    )
+    return view(f, folders.path_of(session, folder_id)), existing is None
+
+
+def _move_usage(session: Session, f: File, category: str) -> None:
+    kept = session.scalar(select(func.sum(FileVersion.size)).where(FileVersion.file_id == f.id))
+    usage.add(session, f.account_id, f.category, -int(kept or 0), -1)
+    usage.add(session, f.account_id, category, int(kept or 0), 1)
+    f.category = category
+
+
+def _prune_versions(session: Session, f: File, keep: int) -> None:
+    old = session.execute(
+        select(FileVersion.id, FileVersion.size)
+        .where(FileVersion.file_id == f.id)
+        .order_by(FileVersion.id.desc())
+        .offset(max(keep, 1))
+    ).all()
+    if old:
+        session.execute(delete(FileVersion).where(FileVersion.id.in_([v[0] for v in old])))
+        usage.add(session, f.account_id, f.category, -sum(v[1] for v in old), 0)
+
+
+def list_files(
+    session: Session,
+    account_id: int,
+    *,
+    category: str | None = None,
+    folder: str | None = None,
+    sort: Sort = "date",
+    descending: bool = True,
+    after: tuple[Any, int] | None = None,
+    limit: int = 100,
+    trashed: bool = False,
+) -> list[File]:
+    """A page of files, ordered by ``sort`` then id; ``after`` is the last row's key."""
+    query = select(File).where(File.account_id == account_id)
+    query = query.where(File.trashed_at.is_not(None) if trashed else File.trashed_at.is_(None))
+    if category is not None:
+        if category not in {c.value for c in Category}:
+            raise InvalidInput(f"unknown category {category!r}")
+        query = query.where(File.category == category)
+    if folder is not None:
+        folder_id = folders.require(session, account_id, folder)
+        query = query.where(
+            File.folder_id.is_(None) if folder_id is None else File.folder_id == folder_id
+        )
+    column = {
+        "date": File.uploaded_at,
+        "name": File.name,
+        "size": File.size,
+        "taken": func.coalesce(File.taken_at, File.modified_at),
+    }[sort]
+    if after is not None:
+        key, last_id = after
+        if descending:
+            query = query.where((column < key) | ((column == key) & (File.id < last_id)))
+        else:
+            query = query.where((column > key) | ((column == key) & (File.id > last_id)))
+    order = (column.desc(), File.id.desc()) if descending else (column.asc(), File.id.asc())
+    return list(session.scalars(query.order_by(*order).limit(min(limit, MAX_PAGE))))
+
+
+def sort_key(f: File, sort: Sort) -> Any:
+    return {
+        "date": f.uploaded_at,
+        "name": f.name,
+        "size": f.size,
+        "taken": f.taken_at if f.taken_at is not None else f.modified_at,
+    }[sort]
+
+
+def move(
+    session: Session,
+    account_id: int,
+    file_id: int,
+    *,
+    name: str | None,
+    folder: str | None,
+    now: int,
+) -> FileView:
+    """Rename and/or move a file.  Raises Conflict if the target name is taken."""
+    f = get(session, account_id, file_id)
+    new_name = clean_name(name) if name is not None else f.name
+    folder_id = (
+        folders.ensure(session, account_id, split_path(folder), now)
+        if folder is not None
+        else f.folder_id
+    )
+    clash = _live_named(session, account_id, folder_id, new_name)
+    if clash is not None and clash.id != f.id:
+        raise Conflict(f"there is already a file named {new_name!r} there")
+    f.name, f.folder_id = new_name, folder_id
+    changes.record(session, account_id, "file", [(f.id, changes.UPDATED)], now)
+    return view(f, folders.path_of(session, folder_id))
+
+
+def copy(
+    session: Session,
+    account_id: int,
+    file_id: int,
+    *,
+    folder: str | None,
+    name: str | None,
+    now: int,
+) -> FileView:
+    """A new file with the same bytes (stored once; counted again against the quota)."""
+    f = get(session, account_id, file_id)
+    target = (
+        split_path(folder)
+        if folder is not None
+        else split_path(folders.path_of(session, f.folder_id))
+    )
+    new_name = clean_name(name) if name is not None else f.name
+    folder_id = folders.ensure(session, account_id, target, now)
+    if _live_named(session, account_id, folder_id, new_name) is not None:
+        raise Conflict(f"there is already a file named {new_name!r} there")
+    usage.reserve(session, account_id, f.size)
+    twin = File(
+        **{
+            c: getattr(f, c)
+            for c in (
+                "account_id",
+                "content_id",
+                "size",
+                "sha256",
+                "content_type",
+                "category",
+                "modified_at",
+                "taken_at",
+                "media",
+                "thumb_state",
+                "thumb_small_id",
+                "thumb_large_id",
+            )
+        }
+    )
+    twin.folder_id, twin.name, twin.created_at, twin.uploaded_at = folder_id, new_name, now, now
+    session.add(twin)
+    session.flush()
+    session.add(
+        FileVersion(
+            file_id=twin.id,
+            account_id=account_id,
+            content_id=f.content_id,
+            size=f.size,
+            sha256=f.sha256,
+            modified_at=f.modified_at,
+            created_at=now,
+        )
+    )
+    usage.add(session, account_id, f.category, f.size, 1)
+    changes.record(session, account_id, "file", [(twin.id, changes.CREATED)], now)
+    return view(twin, folders.path_of(session, folder_id))
+
+
+def trash(session: Session, account_id: int, file_id: int, now: int) -> None:
+    f = get(session, account_id, file_id)
+    f.trashed_at, f.trashed_with = now, None
+    changes.record(session, account_id, "file", [(f.id, changes.DESTROYED)], now)
+
+
+def restore(session: Session, account_id: int, file_id: int, now: int) -> FileView:
+    """Bring a file back from the trash (into its folder, recreated if need be)."""
+    f = get(session, account_id, file_id, trashed=True)
+    if f.trashed_at is None:
+        return view(f, folders.path_of(session, f.folder_id))
+    path = split_path(folders.path_of(session, f.folder_id))
+    folder_id = folders.ensure(session, account_id, path, now)
+    if _live_named(session, account_id, folder_id, f.name) is not None:
+        raise Conflict(f"there is a file named {f.name!r} there again; rename it first")
+    f.folder_id, f.trashed_at, f.trashed_with = folder_id, None, None
+    changes.record(session, account_id, "file", [(f.id, changes.CREATED)], now)
+    return view(f, folders.path_of(session, folder_id))
+
+
+def purge(session: Session, account_id: int, file_ids: list[int]) -> int:
+    """Delete files for good (their versions too); return how many.  The space is freed now,
+    the chunks when the reclaim job finds them unused."""
+    rows = session.execute(
+        select(File.id, File.category).where(File.account_id == account_id, File.id.in_(file_ids))
+    ).all()
+    for fid, category in rows:
+        kept = session.scalar(select(func.sum(FileVersion.size)).where(FileVersion.file_id == fid))
+        usage.add(session, account_id, category, -int(kept or 0), -1)
+    session.execute(delete(File).where(File.id.in_([r[0] for r in rows])))
+    return len(rows)
+
+
+def empty_trash(session: Session, account_id: int, older_than: int | None = None) -> int:
+    query = select(File.id).where(File.account_id == account_id, File.trashed_at.is_not(None))
+    if older_than is not None:
+        query = query.where(File.trashed_at < older_than)
+    return purge(session, account_id, list(session.scalars(query)))
+
+
+def versions(session: Session, account_id: int, file_id: int) -> list[FileVersion]:
+    get(session, account_id, file_id, trashed=True)
+    return list(
+        session.scalars(
+            select(FileVersion)
+            .where(FileVersion.file_id == file_id)
+            .order_by(FileVersion.id.desc())
+        )
+    )
+
+
+def find_content(session: Session, account_id: int, sha256: bytes, size: int) -> NewBytes | None:
+    """Bytes the account already stores with this hash and size (for upload by hash)."""
+    content_id = content.find(session, account_id, sha256, size)
+    if content_id is None:
+        return None
+    return NewBytes(content_id, size, sha256, b"")
+
+
+def restore_version(
+    session: Session,
+    account_id: int,
+    file_id: int,
+    version_id: int,
+    now: int,
+    *,
+    keep_versions: int,
+) -> FileView:
+    """Make an older version current again (as a new version, so nothing is lost)."""
+    f = get(session, account_id, file_id)
+    old = session.get(FileVersion, version_id)
+    if old is None or old.file_id != f.id:
+        raise NotFound("no such version")
+    data = NewBytes(old.content_id, old.size, old.sha256, b"")
+    folder = split_path(folders.path_of(session, f.folder_id))
+    made, _ = store(
+        session,
+        account_id,
+        folder=folder,
+        name=f.name,
+        data=data,
+        modified_at=old.modified_at,
+        now=now,
+        keep_versions=keep_versions,
+    )
+    return made

@@ -1,0 +1,188 @@
+"""Folders: a tree of paths, so a computer's folders back up as they are.
+
+Each folder row holds its full path (``Photos/2024/Trip``); the root is no row at all (files
+there have ``folder_id`` None).  Paths reach this module already cleaned by :mod:`locker.paths`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from strongroom.accounts import changes
+from strongroom.errors import Conflict, NotFound
+from strongroom.locker.models import File, Folder
+from strongroom.locker.paths import LockerPath, is_within, join_path, split_path
+
+
+@dataclass(frozen=True)
+class FolderView:
+    id: int
+    path: str
+    name: str
+    created_at: int
+    trashed_at: int | None
+
+
+def _view(f: Folder) -> FolderView:
+    return FolderView(f.id, f.path, f.path.rsplit("/", 1)[-1], f.created_at, f.trashed_at)
+
+
+def _under(path: str) -> ColumnElement[bool]:
+    """SQL condition: a folder path equal to ``path`` or below it."""
+    prefix = path + "/"
+    return or_(Folder.path == path, func.substr(Folder.path, 1, len(prefix)) == prefix)
+
+
+def find(session: Session, account_id: int, parts: LockerPath) -> Folder | None:
+    """The live folder at ``parts`` (None for the root or when there is none)."""
+    if not parts:
+        return None
+    return session.scalar(
+        select(Folder).where(
+            Folder.account_id == account_id,
+            Folder.path == join_path(parts),
+            Folder.trashed_at.is_(None),
+        )
+    )
+
+
+def require(session: Session, account_id: int, path: str) -> int | None:
+    """The id of an existing folder (None for the root).  Raises NotFound, BadPath."""
+    parts = split_path(path)
+    if not parts:
+        return None
+    folder = find(session, account_id, parts)
+    if folder is None:
+        raise NotFound(f"no folder {path!r}")
+    return folder.id
+
+
+def ensure(session: Session, account_id: int, parts: LockerPath, now: int) -> int | None:
+    """The folder at ``parts``, created with its missing parents (like ``mkdir -p``)."""
+    folder_id: int | None = None
+    created = []
+    for depth in range(1, len(parts) + 1):
+        existing = find(session, account_id, parts[:depth])
+        if existing is not None:
+            folder_id = existing.id
+            continue
+        folder = Folder(account_id=account_id, path=join_path(parts[:depth]), created_at=now)
+        session.add(folder)
+        session.flush()
+        folder_id = folder.id
+        created.append(folder.id)
+    if created:
+        changes.record(session, account_id, "folder", [(i, changes.CREATED) for i in created], now)
+    return folder_id
+
+
+def get(session: Session, account_id: int, folder_id: int) -> Folder:
+    folder = session.get(Folder, folder_id)
+    if folder is None or folder.account_id != account_id:
+        raise NotFound("no such folder")
+    return folder
+
+
+def path_of(session: Session, folder_id: int | None) -> str:
+    if folder_id is None:
+        return ""
+    return session.scalar(select(Folder.path).where(Folder.id == folder_id)) or ""
+
+
+def paths_of(session: Session, folder_ids: set[int]) -> dict[int, str]:
+    if not folder_ids:
+        return {}
+    rows = session.execute(select(Folder.id, Folder.path).where(Folder.id.in_(folder_ids)))
+    return {int(i): str(p) for i, p in rows}
+
+
+def children(session: Session, account_id: int, parts: LockerPath) -> list[FolderView]:
+    """The live folders directly inside ``parts``."""
+    parent = join_path(parts)
+    prefix = parent + "/" if parent else ""
+    query = select(Folder).where(Folder.account_id == account_id, Folder.trashed_at.is_(None))
+    if prefix:
+        query = query.where(func.substr(Folder.path, 1, len(prefix)) == prefix)
+    rows = session.scalars(query.order_by(Folder.path)).all()
+    return [_view(f) for f in rows if "/" not in f.path[len(prefix) :]]
+
+
+def move(session: Session, account_id: int, folder_id: int, new_path: str, now: int) -> FolderView:
+    """Rename or move a folder (and everything below it).  Raises Conflict, NotFound, BadPath."""
+    folder = get(session, account_id, folder_id)
+    target = split_path(new_path)
+    if not target:
+        raise Conflict("a folder cannot become the root")
+    if is_within(target, split_path(folder.path)):
+        raise Conflict("a folder cannot move into itself")
+    if find(session, account_id, target) is not None:
+        raise Conflict(f"there is already a folder {join_path(target)!r}")
+    if target[:-1]:
+        ensure(session, account_id, target[:-1], now)
+    old, new = folder.path, join_path(target)
+    moved = session.scalars(
+        select(Folder).where(Folder.account_id == account_id, _under(old))
+    ).all()
+    for f in moved:
+        f.path = new + f.path[len(old) :]
+    changes.record(session, account_id, "folder", [(f.id, changes.UPDATED) for f in moved], now)
+    return _view(folder)
+
+
+def trash(session: Session, account_id: int, folder_id: int, now: int) -> int:
+    """Move a folder, its subfolders and their files to the trash; return the file count."""
+    folder = get(session, account_id, folder_id)
+    if folder.trashed_at is not None:
+        return 0
+    below = list(
+        session.scalars(
+            select(Folder.id).where(
+                Folder.account_id == account_id,
+                _under(folder.path),
+                Folder.trashed_at.is_(None),
+            )
+        )
+    )
+    session.execute(update(Folder).where(Folder.id.in_(below)).values(trashed_at=now))
+    files = list(
+        session.scalars(select(File.id).where(File.folder_id.in_(below), File.trashed_at.is_(None)))
+    )
+    session.execute(
+        update(File).where(File.id.in_(files)).values(trashed_at=now, trashed_with=folder_id)
+    )
+    changes.record(session, account_id, "folder", [(f, changes.DESTROYED) for f in below], now)
+    changes.record(session, account_id, "file", [(f, changes.DESTROYED) for f in files], now)
+    return len(files)
+
+
+def restore(session: Session, account_id: int, folder_id: int, now: int) -> int:
+    """Bring a trashed folder back with what was trashed with it.  Raises Conflict if its path
+    is taken by a live folder meanwhile."""
+    folder = get(session, account_id, folder_id)
+    if folder.trashed_at is None:
+        return 0
+    if find(session, account_id, split_path(folder.path)) is not None:
+        raise Conflict(f"there is a folder {folder.path!r} again; rename it first")
+    parent = split_path(folder.path)[:-1]
+    if parent:
+        ensure(session, account_id, parent, now)
+    below = list(
+        session.scalars(
+            select(Folder.id).where(
+                Folder.account_id == account_id,
+                _under(folder.path),
+                Folder.trashed_at == folder.trashed_at,
+            )
+        )
+    )
+    session.execute(update(Folder).where(Folder.id.in_(below)).values(trashed_at=None))
+    files = list(session.scalars(select(File.id).where(File.trashed_with == folder_id)))
+    session.execute(
+        update(File).where(File.id.in_(files)).values(trashed_at=None, trashed_with=None)
+    )
+    changes.record(session, account_id, "folder", [(f, changes.CREATED) for f in below], now)
+    changes.record(session, account_id, "file", [(f, changes.CREATED) for f in files], now)
+    return len(files)

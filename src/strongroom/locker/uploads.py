@@ -1,0 +1,306 @@
+"""Resumable uploads (the tus protocol's storage side): bytes are chunked, hashed and encrypted
+as they arrive, so finishing even a multi-GB upload only commits what is already stored.
+
+State that survives a restart, per upload: the chunks cut so far (``upload_chunks``), the bytes
+after the last cut (a *tail* blob) and ``offset``.  An :class:`Appender` holds the live state
+(chunker, SHA-256) in memory between requests; after a restart, or in another process, it is
+rebuilt from the stored state (re-reading the staged bytes to rebuild the hash).
+
+A request's bytes become durable at :meth:`Appender.checkpoint`, which appends the request's
+chunks to the upload and moves ``offset`` in one transaction, compare-and-set on the old offset:
+two processes appending to one upload at once cannot both succeed.  A request whose checksum
+does not match is dropped without a checkpoint; the chunks it stored are reclaimed later.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.orm import Session
+
+from strongroom.accounts import usage
+from strongroom.blobs import Vault
+from strongroom.clock import Clock
+from strongroom.content import store as content
+from strongroom.content.chunking import Chunker, StreamChunker
+from strongroom.db import Database
+from strongroom.errors import Conflict, Gone, InvalidInput, NotFound, PayloadTooLarge
+from strongroom.locker import files
+from strongroom.locker.categories import SNIFF_SIZE
+from strongroom.locker.models import Upload, UploadChunk
+from strongroom.locker.paths import clean_name, split_path
+
+EXPIRY_MS = 24 * 3_600_000
+MAX_SIZE = 1 << 40  # 1 TiB: beyond any phone file, below what S3 parts allow
+_BATCH = 8
+
+
+class OffsetMismatch(Conflict):
+    """A tus PATCH whose Upload-Offset is not the upload's current offset."""
+
+    slug = "offset-mismatch"
+    title = "Upload offset mismatch"
+
+
+@dataclass(frozen=True)
+class UploadView:
+    public_id: str
+    length: int
+    offset: int
+    meta: dict[str, str]
+    expires_at: int
+    file_id: int | None
+
+
+def _view(u: Upload) -> UploadView:
+    return UploadView(u.public_id, u.length, u.offset, dict(u.meta or {}), u.expires_at, u.file_id)
+
+
+def create(
+    session: Session, account_id: int, *, length: int, meta: dict[str, str], now: int
+) -> UploadView:
+    """Start an upload of ``length`` bytes.  Refused before any byte is sent when it cannot fit:
+    QuotaExceeded (saying how much is free), PayloadTooLarge, InvalidInput."""
+    if length < 0:
+        raise InvalidInput("Upload-Length must be a non-negative integer")
+    if length > MAX_SIZE:
+        raise PayloadTooLarge(f"uploads are limited to {MAX_SIZE} bytes")
+    if meta.get("purpose") != "import":
+        if not meta.get("filename"):
+            raise InvalidInput("Upload-Metadata must include filename")
+        clean_name(meta["filename"])  # refuse bad names before any byte is sent
+        split_path(meta.get("folder", ""))
+    usage.reserve(session, account_id, length)
+    upload = Upload(
+        public_id=secrets.token_urlsafe(24),
+        account_id=account_id,
+        length=length,
+        offset=0,
+        meta=meta,
+        head=b"",
+        created_at=now,
+        expires_at=now + EXPIRY_MS,
+    )
+    session.add(upload)
+    session.flush()
+    return _view(upload)
+
+
+def get(session: Session, account_id: int, public_id: str, now: int) -> Upload:
+    """The account's upload.  Raises NotFound (also for other accounts'), Gone when expired."""
+    upload = session.scalar(select(Upload).where(Upload.public_id == public_id))
+    if upload is None or upload.account_id != account_id:
+        raise NotFound("no such upload")
+    if upload.finished_at is None and upload.expires_at <= now:
+        raise Gone("this upload expired; start it again")
+    return upload
+
+
+def view(session: Session, account_id: int, public_id: str, now: int) -> UploadView:
+    return _view(get(session, account_id, public_id, now))
+
+
+def terminate(session: Session, account_id: int, public_id: str, now: int) -> None:
+    """Forget an upload (tus termination); its staged chunks are reclaimed later."""
+    session.delete(get(session, account_id, public_id, now))
+
+
+def expire(session: Session, now: int) -> int:
+    """Delete unfinished uploads past their expiry, and finished ones a day after."""
+    doomed = list(
+        session.scalars(
+            select(Upload.id).where(
+                ((Upload.finished_at.is_(None)) & (Upload.expires_at <= now))
+                | (Upload.finished_at < now - EXPIRY_MS)
+            )
+        )
+    )
+    if doomed:
+        session.execute(delete(Upload).where(Upload.id.in_(doomed)))
+    return len(doomed)
+
+
+class Appender:
+    """Appends bytes to one upload.  One request at a time (the caller serialises)."""
+
+    def __init__(
+        self,
+        db: Database,
+        vault: Vault,
+        clock: Clock,
+        upload: Upload,
+        chunks: list[content.StagedChunk],
+        tail: bytes,
+        sha: hashlib._Hash,
+    ) -> None:
+        self.db, self.vault, self.clock = db, vault, clock
+        self.upload_pk, self.account_id = upload.id, upload.account_id
+        self.public_id, self.length = upload.public_id, upload.length
+        self.offset = upload.offset  # durable
+        self.chunks = chunks  # durable, in order
+        self.head = bytes(upload.head)
+        self._sha = sha
+        self._cut_at = upload.offset - len(tail)
+        self._chunker: StreamChunker = Chunker(vault.key.chunker_secret).stream(
+            start_offset=self._cut_at
+        )
+        self._since_cut = bytearray()
+        self._new: list[content.StagedChunk] = []
+        self._pending: list[bytes] = []
+        self._received = 0  # bytes of the current request
+        self.broken = False
+        if tail:
+            self._feed(tail, hash_it=False)
+
+    @classmethod
+    def load(cls, db: Database, vault: Vault, clock: Clock, upload: Upload) -> Appender:
+        """Rebuild the live state from what is stored (after a restart or in another process)."""
+        with db.read() as s:
+            rows = s.execute(
+                select(UploadChunk.blob_id, UploadChunk.size)
+                .where(UploadChunk.upload_id == upload.id)
+                .order_by(UploadChunk.seq)
+            ).all()
+        chunks = [content.StagedChunk(str(b), int(n)) for b, n in rows]
+        sha = hashlib.sha256()
+        for chunk in chunks:
+            sha.update(vault.read(chunk.blob_id))
+        tail = vault.read(upload.tail_blob) if upload.tail_blob else b""
+        sha.update(tail)
+        return cls(db, vault, clock, upload, chunks, tail, sha)
+
+    @property
+    def position(self) -> int:
+        """Bytes received so far, the current request included."""
+        return self.offset + self._received
+
+    def write(self, data: bytes) -> None:
+        """Take the next bytes of the current request.  Raises PayloadTooLarge past the length."""
+        if self.position + len(data) > self.length:
+            self.broken = True
+            raise PayloadTooLarge("more bytes than the declared Upload-Length")
+        if len(self.head) < SNIFF_SIZE:
+            self.head += data[: SNIFF_SIZE - len(self.head)]
+        self._received += len(data)
+        self._feed(data, hash_it=True)
+
+    def _feed(self, data: bytes, *, hash_it: bool) -> None:
+        if hash_it:
+            self._sha.update(data)
+        self._since_cut += data
+        for chunk in self._chunker.feed(data):
+            self._pending.append(chunk.data)
+            del self._since_cut[: len(chunk.data)]
+            self._cut_at = chunk.end
+        if len(self._pending) >= _BATCH:
+            self._store_pending()
+
+    def _store_pending(self) -> None:
+        if self._pending:
+            pieces, self._pending = self._pending, []
+            self._new += content.put_chunks(
+                self.db, self.vault, self.account_id, pieces, self.clock.now_ms()
+            )
+
+    def checkpoint(self) -> int:
+        """Make the current request's bytes durable; return the new offset.
+
+        Raises OffsetMismatch if another process moved the upload meanwhile.
+        """
+        self._store_pending()
+        tail = bytes(self._since_cut)
+        tail_id = None
+        if tail:
+            [staged] = content.put_chunks(
+                self.db, self.vault, self.account_id, [tail], self.clock.now_ms()
+            )
+            tail_id = staged.blob_id
+        new_offset = self.position
+        now = self.clock.now_ms()
+        with self.db.write() as s:
+            moved = s.execute(
+                update(Upload)
+                .where(Upload.id == self.upload_pk, Upload.offset == self.offset)
+                .values(
+                    offset=new_offset, tail_blob=tail_id, head=self.head, expires_at=now + EXPIRY_MS
+                )
+            )
+            if not moved.rowcount:  # type: ignore[attr-defined]
+                self.broken = True
+                raise OffsetMismatch("another request changed this upload; ask for its offset")
+            if self._new:
+                s.execute(
+                    insert(UploadChunk),
+                    [
+                        {
+                            "upload_id": self.upload_pk,
+                            "seq": len(self.chunks) + i,
+                            "account_id": self.account_id,
+                            "blob_id": c.blob_id,
+                            "size": c.size,
+                        }
+                        for i, c in enumerate(self._new)
+                    ],
+                )
+        self.chunks += self._new
+        self._new = []
+        self.offset, self._received = new_offset, 0
+        return new_offset
+
+    def finish(self) -> content.Staged:
+        """All bytes are in: cut the last chunks and return the staged content."""
+        if self.offset != self.length or self._received:
+            raise Conflict("the upload is not complete")
+        for chunk in self._chunker.finish():
+            self._pending.append(chunk.data)
+        self._store_pending()
+        return content.Staged(self._sha.digest(), self.length, self.chunks + self._new)
+
+
+def mark_finished(session: Session, upload_pk: int, file_id: int | None, now: int) -> None:
+    session.execute(
+        update(Upload)
+        .where(Upload.id == upload_pk)
+        .values(finished_at=now, file_id=file_id, offset=Upload.length)
+    )
+    session.execute(delete(UploadChunk).where(UploadChunk.upload_id == upload_pk))
+
+
+def complete(
+    db: Database, appender: Appender, clock: Clock, *, keep_versions: int
+) -> tuple[files.FileView | None, int]:
+    """Turn a complete upload into a file (or, for ``purpose=import``, stored content only).
+
+    Returns the file (None for imports) and the content id.  Raises QuotaExceeded when the file
+    no longer fits (the upload stays, complete, until it expires).
+    """
+    staged = appender.finish()
+    now = clock.now_ms()
+    with db.write() as s:
+        upload = s.get(Upload, appender.upload_pk)
+        if upload is None:
+            raise NotFound("no such upload")
+        meta = dict(upload.meta or {})
+        content_id = content.commit(s, appender.account_id, staged, now)
+        result: files.FileView | None = None
+        if meta.get("purpose") != "import":
+            folder = split_path(meta.get("folder", ""))
+            mtime = meta.get("mtime", "")
+            modified = int(float(mtime) * 1000) if mtime.replace(".", "", 1).isdigit() else now
+            data = files.NewBytes(content_id, staged.size, staged.sha256, appender.head)
+            result, _ = files.store(
+                s,
+                appender.account_id,
+                folder=folder,
+                name=meta["filename"],
+                data=data,
+                modified_at=modified,
+                now=now,
+                keep_versions=keep_versions,
+            )
+        upload.content_id = content_id
+        mark_finished(s, appender.upload_pk, result.id if result else None, now)
+    return result, content_id

@@ -1,0 +1,115 @@
+"""Trash expiry and reclaiming unused chunks, with a clock the test moves."""
+
+from __future__ import annotations
+
+import os
+import threading
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+
+from strongroom.accounts.keys import vault_for
+from strongroom.content import reclaim
+from strongroom.content import store as content
+from strongroom.content.models import Chunk
+from strongroom.jobs import make_worker
+from tests.factories import make_user, register_device, upload_bytes
+
+MiB = 1024 * 1024
+
+
+def _chunk_count(rt) -> int:
+    with rt.db.read() as s:
+        return int(s.scalar(select(func.count()).select_from(Chunk)))
+
+
+def _blob_count(rt) -> int:
+    return sum(1 for _ in rt.store.list())
+
+
+@pytest.fixture
+def alice(runtime, server):
+    make_user(runtime)
+    with httpx.Client(base_url=server.url, timeout=60) as http:
+        http.headers.update(register_device(http).headers)
+        yield http
+
+
+def test_trash_expires_after_30_days_and_the_space_comes_back(runtime, alice, clock):
+    keep = upload_bytes(alice, {}, os.urandom(MiB), "keep.bin")
+    doomed = upload_bytes(alice, {}, os.urandom(2 * MiB), "doomed.bin")
+    stored_blobs = _blob_count(runtime)
+    alice.delete(f"/api/v1/files/{doomed['id']}")
+    worker = make_worker(runtime)
+    clock.advance(days=29)
+    worker.run_until_idle()
+    assert alice.get(f"/api/v1/files/{doomed['id']}").status_code == 200  # still in the trash
+    clock.advance(days=2)
+    worker.run_until_idle()
+    assert alice.get(f"/api/v1/files/{doomed['id']}").status_code == 404
+    assert alice.get("/api/v1/usage").json()["used_bytes"] == MiB
+    clock.advance(days=3)  # past the grace period of unused chunks
+    worker.run_until_idle()
+    assert 0 < _blob_count(runtime) < stored_blobs
+    assert alice.get(f"/api/v1/files/{keep['id']}/content").status_code == 200
+
+
+def test_a_chunk_an_upload_is_about_to_reference_is_never_reclaimed(runtime, clock):
+    """Reclaiming and a new upload of the same bytes race; either order ends readable."""
+    account = make_user(runtime)
+    with runtime.db.read() as s:
+        vault = vault_for(s, runtime.store, runtime.keyring, account)
+    data = os.urandom(MiB)
+    old = content.stage(runtime.db, vault, account, clock, [data])  # staged, never committed
+    clock.advance(days=3)
+    cutoff = clock.now_ms() - 48 * 3_600_000
+    # 1. the upload touches the chunk first: reclaiming leaves it alone
+    again = content.stage(runtime.db, vault, account, clock, [data])
+    assert reclaim.reclaim_chunks(runtime.db, runtime.store, cutoff).chunks == 0
+    assert all(vault.exists(c.blob_id) for c in again.chunks)
+    # 2. reclaiming runs first: the next upload finds the chunk gone and stores it again
+    clock.advance(days=3)
+    assert reclaim.reclaim_chunks(runtime.db, runtime.store, clock.now_ms() - 1).chunks == len(
+        old.chunks
+    )
+    third = content.stage(runtime.db, vault, account, clock, [data])
+    with runtime.db.write() as s:
+        cid = content.commit(s, account, third, clock.now_ms())
+        chunks = content.chunk_list(s, cid)
+    assert b"".join(content.read_range(vault, chunks)) == data
+
+
+def test_reclaiming_while_uploads_run_concurrently_loses_nothing(runtime, clock):
+    account = make_user(runtime)
+    with runtime.db.read() as s:
+        vault = vault_for(s, runtime.store, runtime.keyring, account)
+    pieces = [os.urandom(300_000) for _ in range(6)]
+    for p in pieces:
+        content.stage(runtime.db, vault, account, clock, [p])
+    clock.advance(days=10)
+    results: list[int] = []
+    errors: list[BaseException] = []
+
+    def upload(p: bytes) -> None:
+        try:
+            staged = content.stage(runtime.db, vault, account, clock, [p])
+            with runtime.db.write() as s:
+                results.append(content.commit(s, account, staged, clock.now_ms()))
+        except BaseException as e:  # noqa: BLE001
+            errors.append(e)
+
+    threads = [threading.Thread(target=upload, args=(p,)) for p in pieces]
+    reaper = threading.Thread(
+        target=lambda: reclaim.reclaim_chunks(
+            runtime.db, runtime.store, clock.now_ms() - 1000, batch=1
+        )
+    )
+    for t in [*threads, reaper]:
+        t.start()
+    for t in [*threads, reaper]:
+        t.join()
+    assert not errors
+    with runtime.db.read() as s:
+        stored = [content.chunk_list(s, cid) for cid in results]
+    assert sorted(b"".join(content.read_range(vault, c)) for c in stored) == sorted(pieces)
