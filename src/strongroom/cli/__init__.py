@@ -10,8 +10,9 @@ import sys
 import typer
 
 from strongroom import __version__
-from strongroom.cli import serve, storage, users, worker
+from strongroom.cli import files, serve, storage, users, worker
 from strongroom.cli.context import Context
+from strongroom.client import ApiError
 from strongroom.errors import StrongroomError
 
 app = typer.Typer(
@@ -49,6 +50,11 @@ app.add_typer(users.app, name="user")
 serve.register(app)
 worker.register(app)
 storage.register(app)
+files.register(app)
+
+
+_API_EXIT = {400: 2, 401: 3, 403: 3, 404: 4, 409: 5, 410: 4, 413: 6, 429: 7, 503: 8}
+"""Server answers as exit codes, the same codes as the local errors of the same kind."""
 
 
 def main() -> None:
@@ -58,6 +64,10 @@ def main() -> None:
     except StrongroomError as e:
         print(f"strongroom: error: {e.detail}", file=sys.stderr)  # noqa: T201
         sys.exit(e.exit_code)
+    except ApiError as e:
+        detail = e.problem.get("detail") or e.code
+        print(f"strongroom: error: {detail} (server answered {e.status})", file=sys.stderr)  # noqa: T201
+        sys.exit(_API_EXIT.get(e.status, 1))
     except KeyboardInterrupt:
         print("strongroom: interrupted", file=sys.stderr)  # noqa: T201
         sys.exit(130)

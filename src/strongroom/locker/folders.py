@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from strongroom.accounts import changes
+from strongroom.accounts import changes, usage
 from strongroom.errors import Conflict, NotFound
 from strongroom.locker.models import File, Folder
 from strongroom.locker.paths import LockerPath, is_within, join_path, split_path
@@ -62,6 +62,8 @@ def require(session: Session, account_id: int, path: str) -> int | None:
 
 def ensure(session: Session, account_id: int, parts: LockerPath, now: int) -> int | None:
     """The folder at ``parts``, created with its missing parents (like ``mkdir -p``)."""
+    if parts:
+        usage.lock_account(session, account_id)  # two writers never create one folder twice
     folder_id: int | None = None
     created = []
     for depth in range(1, len(parts) + 1):

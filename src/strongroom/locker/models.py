@@ -13,6 +13,7 @@ from sqlalchemy import (
     LargeBinary,
     String,
     Text,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -32,7 +33,17 @@ class Folder(Base):
     created_at: Mapped[int] = mapped_column(BigInteger)
     trashed_at: Mapped[int | None] = mapped_column(BigInteger)
 
-    __table_args__ = (Index("ix_folders_account_path", "account_id", "path"),)
+    __table_args__ = (
+        Index("ix_folders_account_path", "account_id", "path"),
+        Index(
+            "uq_folders_live_path",
+            "account_id",
+            "path",
+            unique=True,
+            sqlite_where=text("trashed_at IS NULL"),
+            postgresql_where=text("trashed_at IS NULL"),
+        ),
+    )
 
 
 class File(Base):

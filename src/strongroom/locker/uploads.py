@@ -280,6 +280,7 @@ def complete(
     staged = appender.finish()
     now = clock.now_ms()
     with db.write() as s:
+        usage.lock_account(s, appender.account_id)
         upload = s.get(Upload, appender.upload_pk)
         if upload is None:
             raise NotFound("no such upload")

@@ -37,6 +37,13 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("folders", schema=None) as batch_op:
         batch_op.create_index("ix_folders_account_path", ["account_id", "path"], unique=False)
+        batch_op.create_index(
+            "uq_folders_live_path",
+            ["account_id", "path"],
+            unique=True,
+            sqlite_where=sa.text("trashed_at IS NULL"),
+            postgresql_where=sa.text("trashed_at IS NULL"),
+        )
 
     op.create_table(
         "shares",

@@ -1,0 +1,189 @@
+"""Uploading files: by hash when the server already has the bytes, otherwise with tus, resumable.
+
+A tus upload's URL is handed to ``remember`` as soon as it exists, so that an interrupted upload
+(a dropped connection, a killed process) resumes from the server's offset next time.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import httpx
+
+from strongroom.client.api import ApiError, Client
+
+TUS = {"Tus-Resumable": "1.0.0"}
+PATCH_SIZE = 16 * 1024 * 1024
+READ_SIZE = 1024 * 1024
+
+Progress = Callable[[int], None]
+
+
+def sha256_of(path: Path, progress: Progress | None = None) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        while piece := f.read(READ_SIZE):
+            h.update(piece)
+            if progress:
+                progress(len(piece))
+    return h.hexdigest()
+
+
+def _metadata(values: dict[str, str]) -> str:
+    return ",".join(
+        f"{k} {base64.b64encode(v.encode()).decode()}" if v else k for k, v in values.items() if v
+    )
+
+
+@dataclass
+class Uploaded:
+    file: dict[str, Any]
+    sent_bytes: int
+    by_hash: bool
+
+
+def _check(response: httpx.Response) -> httpx.Response:
+    if response.status_code >= 400:
+        try:
+            problem = response.json()
+        except ValueError:
+            problem = {"code": "http-error", "detail": response.text[:200]}
+        raise ApiError(response.status_code, problem)
+    return response
+
+
+def by_hash(
+    client: Client, sha256: str, size: int, folder: str, name: str, mtime: float
+) -> dict[str, Any] | None:
+    """Create the file from bytes the server already has; None if it has not got them."""
+    r = client.http.post(
+        "/api/v1/files/by-hash",
+        json={"sha256": sha256, "size": size, "filename": name, "folder": folder, "mtime": mtime},
+    )
+    if r.status_code == 404:
+        return None
+    return _check(r).json()  # type: ignore[no-any-return]
+
+
+def _send(
+    client: Client, url: str, f: BinaryIO, offset: int, size: int, progress: Progress | None
+) -> str | None:
+    file_id = None
+    f.seek(offset)
+    while offset < size:
+        body = f.read(min(PATCH_SIZE, size - offset))
+        r = _check(
+            client.http.patch(
+                url,
+                content=body,
+                headers={
+                    **TUS,
+                    "Upload-Offset": str(offset),
+                    "Content-Type": "application/offset+octet-stream",
+                },
+            )
+        )
+        offset = int(r.headers["upload-offset"])
+        file_id = r.headers.get("strongroom-file-id", file_id)
+        if progress:
+            progress(len(body))
+    return file_id
+
+
+def upload(
+    client: Client,
+    path: Path,
+    *,
+    folder: str,
+    name: str,
+    resume_url: str | None = None,
+    remember: Callable[[str], None] | None = None,
+    progress: Progress | None = None,
+) -> tuple[dict[str, Any], int]:
+    """Send a file with tus (resuming ``resume_url`` when it is still valid); return the stored
+    file and how many bytes were sent."""
+    st = path.stat()
+    size = st.st_size
+    url, offset = None, 0
+    if resume_url:
+        head = client.http.head(resume_url, headers=TUS)
+        if head.status_code == 200 and int(head.headers.get("upload-length", -1)) == size:
+            url, offset = resume_url, int(head.headers["upload-offset"])
+    if url is None:
+        meta = {"filename": name, "folder": folder, "mtime": str(int(st.st_mtime))}
+        r = _check(
+            client.http.post(
+                "/api/v1/uploads",
+                headers={**TUS, "Upload-Length": str(size), "Upload-Metadata": _metadata(meta)},
+            )
+        )
+        url = r.headers["location"]
+    if remember:
+        remember(url)
+    with path.open("rb") as f:
+        file_id = _send(client, url, f, offset, size, progress)
+    if file_id is None:  # finished earlier (an interrupted last answer): ask the upload
+        file_id = client.call("GET", url)["file_id"]
+    return client.call("GET", f"/api/v1/files/{file_id}"), size - offset
+
+
+def put_file(
+    client: Client,
+    path: Path,
+    *,
+    folder: str,
+    name: str | None = None,
+    sha256: str | None = None,
+    resume_url: str | None = None,
+    remember: Callable[[str], None] | None = None,
+    progress: Progress | None = None,
+) -> Uploaded:
+    """Store one local file: by hash if possible, else upload the bytes."""
+    st = path.stat()
+    name = name or path.name
+    digest = sha256 or sha256_of(path)
+    known = by_hash(client, digest, st.st_size, folder, name, st.st_mtime)
+    if known is not None:
+        if progress:
+            progress(st.st_size)
+        return Uploaded(known, 0, True)
+    stored, sent = upload(
+        client,
+        path,
+        folder=folder,
+        name=name,
+        resume_url=resume_url,
+        remember=remember,
+        progress=progress,
+    )
+    return Uploaded(stored, sent, False)
+
+
+def download(client: Client, file_id: str, out: BinaryIO, progress: Progress | None = None) -> int:
+    """Write a file's bytes to ``out``; return how many."""
+    written = 0
+    with client.http.stream("GET", f"/api/v1/files/{file_id}/content") as r:
+        if r.status_code >= 400:
+            r.read()
+            _check(r)
+        for piece in r.iter_bytes(READ_SIZE):
+            out.write(piece)
+            written += len(piece)
+            if progress:
+                progress(len(piece))
+    return written
+
+
+def folder_of(relative: Path, base: str) -> str:
+    parts = [p for p in (base.strip("/"), *relative.parent.parts) if p and p != "."]
+    return "/".join(parts)
+
+
+def is_regular(path: Path) -> bool:
+    return path.is_file() and not path.is_symlink() and os.access(path, os.R_OK)
