@@ -221,3 +221,32 @@ def test_changes_feed_for_files(runtime, alice):
     alice.delete(f"/api/v1/files/{f['id']}")
     gone = alice.get("/api/v1/files/changes", params={"since": changed["new_state"]}).json()
     assert gone["destroyed"] == [f["id"]]
+
+
+def test_many_small_files_in_one_request(runtime, alice):
+    manifest = [
+        {"name": f"n{i}.txt", "folder": f"Notes/{i % 3}", "mtime": 1700000000 + i}
+        for i in range(30)
+    ]
+    files = [
+        ("file", (m["name"], f"note {i}".encode(), "text/plain")) for i, m in enumerate(manifest)
+    ]
+    r = alice.post(
+        "/api/v1/files/batch", data={"manifest": __import__("json").dumps(manifest)}, files=files
+    )
+    assert r.status_code == 201, r.text
+    stored = r.json()["files"]
+    assert [f["name"] for f in stored] == [m["name"] for m in manifest]
+    assert alice.get(f"/api/v1/files/{stored[7]['id']}/content").content == b"note 7"
+    assert stored[7]["modified_at"] == 1700000007000 and stored[7]["folder"] == "Notes/1"
+    # a bad name anywhere refuses the whole batch
+    bad = [{"name": "ok.txt"}, {"name": "../escape"}]
+    r = alice.post(
+        "/api/v1/files/batch",
+        data={"manifest": __import__("json").dumps(bad)},
+        files=[("file", ("a", b"a", "text/plain")), ("file", ("b", b"b", "text/plain"))],
+    )
+    assert r.status_code == 400
+    assert alice.get("/api/v1/files", params={"folder": ""}).json()["files"] == []
+    r = alice.post("/api/v1/files/batch", data={"manifest": "[{}]"}, files=[])
+    assert r.status_code == 400

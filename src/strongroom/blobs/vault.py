@@ -194,12 +194,15 @@ class Vault:
     def name_of(self, blob_id: str) -> str:
         return validate_name(f"{self.key.namespace}/{blob_id}")
 
-    def put(self, data: bytes | bytearray | memoryview) -> StoredBlob:
-        """Store content held in memory (its id is computed first).  Raises BlobStoreError."""
+    def put(self, data: bytes | bytearray | memoryview, *, deferred: bool = False) -> StoredBlob:
+        """Store content held in memory (its id is computed first).  Raises BlobStoreError.
+
+        ``deferred``: see :meth:`BlobStore.writer`; call ``store.sync()`` before relying on it.
+        """
         view = _bytes_view(data)
         blob_id = self.key.blob_id(view)
         name = self.name_of(blob_id)
-        with self.store.writer(name) as out:
+        with self.store.writer(name, deferred=deferred) as out:
             sealer = _SealingWriter(self.key, out)
             sealer.write(view)
             sealer.close(blob_id)

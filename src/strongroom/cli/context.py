@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
-from strongroom.config import Settings, load_settings
-from strongroom.runtime import Runtime, open_runtime
+if TYPE_CHECKING:
+    from strongroom.config import Settings
+    from strongroom.runtime import Runtime
 
 
 @dataclass
@@ -18,6 +19,8 @@ class Context:
     overrides: dict[str, Any] = field(default_factory=dict)
 
     def settings(self, **more: Any) -> Settings:
+        from strongroom.config import load_settings  # imported late: commands start faster
+
         return load_settings(**{**self.overrides, **more})
 
 
@@ -29,6 +32,8 @@ def obj(ctx: typer.Context) -> Context:
 @contextmanager
 def runtime(ctx: typer.Context, **settings: Any) -> Iterator[Runtime]:
     """Open the installation for one command and close it afterwards."""
+    from strongroom.runtime import open_runtime
+
     rt = open_runtime(obj(ctx).settings(**settings))
     try:
         yield rt

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
-import uvicorn
 
 from strongroom.cli.context import obj
-from strongroom.config import Settings
-from strongroom.runtime import open_runtime
+
+if TYPE_CHECKING:
+    from strongroom.config import Settings
 
 APP_FACTORY = "strongroom.web.app:app_from_environment"
 
@@ -40,6 +41,10 @@ def serve(
     workers: int = typer.Option(1, "--workers", min=1, help="Server processes to run."),
 ) -> None:
     """Run the server: API, web app and background jobs."""
+    import uvicorn
+
+    from strongroom.runtime import open_runtime
+
     settings = obj(ctx).settings(host=host, port=port, tls_cert=tls_cert, tls_key=tls_key)
     open_runtime(settings).close()  # first start: create, migrate, make the key; or fail clearly
     export_settings(settings)

@@ -5,9 +5,7 @@ from __future__ import annotations
 import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn
 
-from strongroom.accounts.keys import rotate_master_key
 from strongroom.cli.context import runtime
-from strongroom.jobs.verify import verify_store
 from strongroom.units import human_bytes
 
 keys_app = typer.Typer(help="Manage the master key.", no_args_is_help=True)
@@ -25,6 +23,8 @@ def verify(
     ),
 ) -> None:
     """Check every stored blob; exit 1 if any is missing or damaged."""
+    from strongroom.jobs.verify import verify_store
+
     with (
         runtime(ctx) as rt,
         Progress(SpinnerColumn(), TextColumn("{task.description}"), transient=True) as bar,
@@ -56,6 +56,8 @@ def rotate(ctx: typer.Context) -> None:
 
     Safe to interrupt and run again; the old key file is kept until every key is rewrapped.
     """
+    from strongroom.accounts.keys import rotate_master_key
+
     with runtime(ctx) as rt:
         report = rotate_master_key(rt.db, rt.keyring)
     typer.echo(

@@ -8,10 +8,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from strongroom.accounts import lifecycle, service
 from strongroom.cli.context import read_secret, runtime
-from strongroom.clock import DAY_MS
 from strongroom.units import human_bytes, human_time, parse_size
+
+DAY_MS = 86_400_000
 
 app = typer.Typer(help="Create and manage accounts.", no_args_is_help=True)
 
@@ -25,6 +25,8 @@ def create(
     ),
 ) -> None:
     """Create an account (works when open sign-up is off)."""
+    from strongroom.accounts import service
+
     password = read_secret(password_stdin, "Password", confirm=True)
     with runtime(ctx) as rt, rt.db.write() as s:
         account = service.create_account(
@@ -45,6 +47,8 @@ def list_users(
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
 ) -> None:
     """List accounts."""
+    from strongroom.accounts import service
+
     with runtime(ctx) as rt, rt.db.read() as s:
         accounts = service.list_accounts(s)
     if as_json:
@@ -68,6 +72,8 @@ def list_users(
 @app.command("cancel")
 def cancel(ctx: typer.Context, name: str = typer.Argument(..., help="The user ID.")) -> None:
     """Cancel an account: held (unusable, reactivatable) for the hold period, then deleted."""
+    from strongroom.accounts import lifecycle, service
+
     with runtime(ctx) as rt, rt.db.write() as s:
         account = lifecycle.cancel(
             s,
@@ -81,6 +87,8 @@ def cancel(ctx: typer.Context, name: str = typer.Argument(..., help="The user ID
 @app.command("reactivate")
 def reactivate(ctx: typer.Context, name: str = typer.Argument(..., help="The user ID.")) -> None:
     """Reactivate a cancelled account during its hold period."""
+    from strongroom.accounts import lifecycle, service
+
     with runtime(ctx) as rt, rt.db.write() as s:
         account = lifecycle.reactivate(
             s, service.account_by_name(s, name).id, now=rt.clock.now_ms()
@@ -95,6 +103,8 @@ def set_quota(
     size: str = typer.Argument(..., help="The new quota, e.g. 50GB, 500MB, 2TiB."),
 ) -> None:
     """Change an account's storage quota."""
+    from strongroom.accounts import service
+
     with runtime(ctx) as rt, rt.db.write() as s:
         account = service.set_quota(s, name, parse_size(size))
     typer.echo(f"{account.username}: quota {human_bytes(account.quota_bytes)}")

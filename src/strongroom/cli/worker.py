@@ -8,7 +8,6 @@ from types import FrameType
 import typer
 
 from strongroom.cli.context import runtime
-from strongroom.jobs import make_worker
 
 
 def register(app: typer.Typer) -> None:
@@ -21,6 +20,8 @@ def worker(
     once: bool = typer.Option(False, "--once", help="Run what is due, then exit."),
 ) -> None:
     """Run background jobs: imports, thumbnails, retention, purges, trash expiry."""
+    from strongroom.jobs import make_worker
+
     with runtime(ctx) as rt:
         w = make_worker(rt, poll_s=poll)
         if once:

@@ -10,7 +10,10 @@ from pathlib import Path
 
 from strongroom.client.api import ApiError, Client
 from strongroom.client.state import BackupState
-from strongroom.client.uploads import folder_of, is_regular, put_file, sha256_of
+from strongroom.client.uploads import SMALL, folder_of, is_regular, put_batch, put_file, sha256_of
+
+BATCH_FILES = 200
+BATCH_BYTES = 8 * 1024 * 1024
 
 
 @dataclass
@@ -78,13 +81,63 @@ def backup(
             report.uploaded += 1
             report.sent_bytes += done.sent_bytes
 
-    def guarded(item: tuple[Path, str]) -> None:
-        report.files += 1
+    def several(batch: list[tuple[Path, str]]) -> None:
+        stats = [p.stat() for p, _ in batch]
+        digests = [sha256_of(p) for p, _ in batch]
+        stored = put_batch(client, batch)
+        for (local, remote_folder), st, digest, made in zip(
+            batch, stats, digests, stored, strict=True
+        ):
+            remote = f"{remote_folder}/{local.name}" if remote_folder else local.name
+            state.stored(
+                local, st.st_size, st.st_mtime_ns, st.st_ino, digest, remote, str(made["id"])
+            )
+            if progress:
+                progress(st.st_size)
+        report.uploaded += len(batch)
+        report.sent_bytes += sum(st.st_size for st in stats)
+
+    def guarded(item: tuple[Path, str] | list[tuple[Path, str]]) -> None:
         try:
-            one(*item)
+            if isinstance(item, list):
+                several(item)
+            else:
+                one(*item)
         except (ApiError, OSError) as e:
-            report.failed.append((str(item[0]), str(e)))
+            for path, _ in item if isinstance(item, list) else [item]:
+                report.failed.append((str(path), str(e)))
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        list(pool.map(guarded, plan(paths, folder)))
+        list(pool.map(guarded, _work(paths, folder, state, report, progress)))
     return report
+
+
+def _work(
+    paths: list[Path],
+    folder: str,
+    state: BackupState,
+    report: BackupReport,
+    progress: Callable[[int], None] | None,
+) -> Iterator[tuple[Path, str] | list[tuple[Path, str]]]:
+    """Large files one by one; small changed files gathered into batches; unchanged skipped."""
+    batch: list[tuple[Path, str]] = []
+    size = 0
+    for local, remote_folder in plan(paths, folder):
+        report.files += 1
+        st = local.stat()
+        if st.st_size >= SMALL:
+            yield local, remote_folder
+            continue
+        remote = f"{remote_folder}/{local.name}" if remote_folder else local.name
+        if state.unchanged(local, st.st_size, st.st_mtime_ns, st.st_ino, remote) is not None:
+            report.unchanged += 1
+            if progress:
+                progress(st.st_size)
+            continue
+        batch.append((local, remote_folder))
+        size += st.st_size
+        if len(batch) >= BATCH_FILES or size >= BATCH_BYTES:
+            yield batch
+            batch, size = [], 0
+    if batch:
+        yield batch

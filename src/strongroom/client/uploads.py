@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -19,7 +19,6 @@ import httpx
 from strongroom.client.api import ApiError, Client
 
 TUS = {"Tus-Resumable": "1.0.0"}
-PATCH_SIZE = 16 * 1024 * 1024
 READ_SIZE = 1024 * 1024
 
 Progress = Callable[[int], None]
@@ -74,26 +73,31 @@ def by_hash(
 def _send(
     client: Client, url: str, f: BinaryIO, offset: int, size: int, progress: Progress | None
 ) -> str | None:
-    file_id = None
+    """Send the rest of the file in one PATCH, streamed from disk (constant memory)."""
+    if offset >= size:
+        return None
     f.seek(offset)
-    while offset < size:
-        body = f.read(min(PATCH_SIZE, size - offset))
-        r = _check(
-            client.http.patch(
-                url,
-                content=body,
-                headers={
-                    **TUS,
-                    "Upload-Offset": str(offset),
-                    "Content-Type": "application/offset+octet-stream",
-                },
-            )
+
+    def body() -> Iterator[bytes]:
+        while piece := f.read(READ_SIZE):
+            if progress:
+                progress(len(piece))
+            yield piece
+
+    r = _check(
+        client.http.patch(
+            url,
+            content=body(),
+            headers={
+                **TUS,
+                "Upload-Offset": str(offset),
+                "Content-Length": str(size - offset),
+                "Content-Type": "application/offset+octet-stream",
+            },
         )
-        offset = int(r.headers["upload-offset"])
-        file_id = r.headers.get("strongroom-file-id", file_id)
-        if progress:
-            progress(len(body))
-    return file_id
+    )
+    file_id = r.headers.get("strongroom-file-id")
+    return str(file_id) if file_id is not None else None
 
 
 def upload(
@@ -187,3 +191,23 @@ def folder_of(relative: Path, base: str) -> str:
 
 def is_regular(path: Path) -> bool:
     return path.is_file() and not path.is_symlink() and os.access(path, os.R_OK)
+
+
+SMALL = 1024 * 1024
+"""Files below this go in batches (one request for many) instead of one upload each."""
+
+
+def put_batch(client: Client, items: list[tuple[Path, str]]) -> list[dict[str, Any]]:
+    """Store several small files in one request; ``items`` are (local path, locker folder)."""
+    manifest = []
+    parts = []
+    for path, folder in items:
+        st = path.stat()
+        manifest.append({"name": path.name, "folder": folder, "mtime": st.st_mtime})
+        parts.append(("file", (path.name, path.read_bytes(), "application/octet-stream")))
+    import json
+
+    r = client.http.post(
+        "/api/v1/files/batch", data={"manifest": json.dumps(manifest)}, files=parts
+    )
+    return _check(r).json()["files"]  # type: ignore[no-any-return]

@@ -69,7 +69,9 @@ def put_chunks(
     stored: dict[str, int] = {}
     for blob_id, piece in zip(ids, pieces, strict=True):
         if blob_id not in have and blob_id not in stored:
-            stored[blob_id] = vault.put(piece).stored_size
+            stored[blob_id] = vault.put(piece, deferred=True).stored_size
+    if stored:
+        vault.store.sync()  # durable before the database records them: one flush per batch
     if stored:
         with db.write() as s:
             for blob_id, stored_size in stored.items():
@@ -141,43 +143,78 @@ def stage(
 
 def commit(session: Session, account_id: int, staged: Staged, now: int) -> int:
     """The id of the account's content with these bytes, created if new (inside a transaction)."""
-    existing = session.scalar(
-        select(Content.id).where(
-            Content.account_id == account_id,
-            Content.sha256 == staged.sha256,
-            Content.size == staged.size,
+    return commit_many(session, account_id, [staged], now)[0]
+
+
+def commit_many(session: Session, account_id: int, staged: list[Staged], now: int) -> list[int]:
+    """:func:`commit` for several contents, with one lookup and one insert round."""
+    keys = {(st.sha256, st.size) for st in staged}
+    found = {
+        (bytes(sha), int(size)): int(cid)
+        for cid, sha, size in session.execute(
+            select(Content.id, Content.sha256, Content.size).where(
+                Content.account_id == account_id, Content.sha256.in_({k[0] for k in keys})
+            )
         )
-    )
-    if existing is not None:
-        session.execute(update(Content).where(Content.id == existing).values(last_used_at=now))
-        return int(existing)
-    content = Content(
-        account_id=account_id,
-        sha256=staged.sha256,
-        size=staged.size,
-        chunk_count=len(staged.chunks),
-        created_at=now,
-        last_used_at=now,
-    )
-    session.add(content)
+    }
+    if found:
+        session.execute(
+            update(Content).where(Content.id.in_(list(found.values()))).values(last_used_at=now)
+        )
+    fresh: dict[tuple[bytes, int], tuple[Content, Staged]] = {}
+    for st in staged:
+        key = (st.sha256, st.size)
+        if key not in found and key not in fresh:
+            fresh[key] = (
+                Content(
+                    account_id=account_id,
+                    sha256=st.sha256,
+                    size=st.size,
+                    chunk_count=len(st.chunks),
+                    created_at=now,
+                    last_used_at=now,
+                ),
+                st,
+            )
+    session.add_all([c for c, _ in fresh.values()])
     session.flush()
-    offset = 0
     rows = []
-    for seq, chunk in enumerate(staged.chunks):
-        rows.append(
-            {
-                "content_id": content.id,
-                "seq": seq,
-                "account_id": account_id,
-                "blob_id": chunk.blob_id,
-                "offset": offset,
-                "size": chunk.size,
-            }
-        )
-        offset += chunk.size
+    for content, st in fresh.values():
+        found[(st.sha256, st.size)] = content.id
+        offset = 0
+        for seq, chunk in enumerate(st.chunks):
+            rows.append(
+                {
+                    "content_id": content.id,
+                    "seq": seq,
+                    "account_id": account_id,
+                    "blob_id": chunk.blob_id,
+                    "offset": offset,
+                    "size": chunk.size,
+                }
+            )
+            offset += chunk.size
     if rows:
         session.execute(insert(ContentChunk), rows)
-    return content.id
+    return [found[(st.sha256, st.size)] for st in staged]
+
+
+def stage_many(
+    db: Database, vault: Vault, account_id: int, clock: Clock, blobs: list[bytes]
+) -> list[Staged]:
+    """Stage several small contents with one round of chunk writes (one flush to disk)."""
+    chunker = Chunker(vault.key.chunker_secret)
+    cuts = [[c.data for c in chunker.cut(data)] for data in blobs]
+    stored = put_chunks(
+        db, vault, account_id, [p for pieces in cuts for p in pieces], clock.now_ms()
+    )
+    result, at = [], 0
+    for data, pieces in zip(blobs, cuts, strict=True):
+        result.append(
+            Staged(hashlib.sha256(data).digest(), len(data), stored[at : at + len(pieces)])
+        )
+        at += len(pieces)
+    return result
 
 
 @dataclass(frozen=True)

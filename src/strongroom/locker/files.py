@@ -94,6 +94,16 @@ class NewBytes:
     head: bytes
 
 
+@dataclass(frozen=True)
+class Incoming:
+    """Bytes (already committed as content) to put at ``folder/name``."""
+
+    folder: LockerPath
+    name: str
+    data: NewBytes
+    modified_at: int
+
+
 def store(
     session: Session,
     account_id: int,
@@ -107,63 +117,148 @@ def store(
 ) -> tuple[FileView, bool]:
     """Put bytes at ``folder/name``: a new file, or a new version of the file already there.
 
-    Returns the file and whether it is new.  Reserves quota first (QuotaExceeded: nothing
-    stored).  The same bytes as the current version add nothing.
+    Returns the file and whether it is new; see :func:`store_many`.
     """
-    name = clean_name(name)
-    folder_id = folders.ensure(session, account_id, folder, now)
-    existing = _live_named(session, account_id, folder_id, name)
-    if existing is not None and existing.sha256 == data.sha256 and existing.size == data.size:
-        return view(existing, folders.path_of(session, folder_id)), False
-    usage.reserve(session, account_id, data.size)
-    kind = detect(name, data.head[:SNIFF_SIZE])
-    if existing is None:
-        f = File(
-            account_id=account_id,
-            folder_id=folder_id,
-            name=name,
-            content_id=data.content_id,
-            size=data.size,
-            sha256=data.sha256,
-            content_type=kind.content_type,
-            category=kind.category.value,
-            created_at=now,
-            modified_at=modified_at,
-            uploaded_at=now,
-            media={},
-            thumb_state="pending" if kind.category.value in MEDIA else "none",
-        )
-        session.add(f)
-        session.flush()
-    else:
-        f = existing
-        f.content_id, f.size, f.sha256 = data.content_id, data.size, data.sha256
-        f.content_type, f.modified_at, f.uploaded_at = kind.content_type, modified_at, now
-        if kind.category.value != f.category:
-            _move_usage(session, f, kind.category.value)
-        f.thumb_state = "pending" if f.category in MEDIA else "none"
-        f.thumb_small_id = f.thumb_large_id = None
-    session.add(
+    [result] = store_many(
+        session,
+        account_id,
+        [Incoming(folder, name, data, modified_at)],
+        now=now,
+        keep_versions=keep_versions,
+    )
+    return result
+
+
+def store_many(
+    session: Session, account_id: int, items: list[Incoming], *, now: int, keep_versions: int
+) -> list[tuple[FileView, bool]]:
+    """Put several files at once (one quota check, one change record): each a new file, or a
+    new version of the file already at its path.  The same bytes as the current version add
+    nothing.  Reserves quota for all first (QuotaExceeded: nothing stored).
+    """
+    names = [clean_name(it.name) for it in items]
+    folder_ids = {
+        f: folders.ensure(session, account_id, f, now) for f in {it.folder for it in items}
+    }
+    existing = _existing(session, account_id, folder_ids, names)
+    needed = sum(
+        it.data.size
+        for it, n in zip(items, names, strict=True)
+        if not _same(existing.get((folder_ids[it.folder], n)), it.data)
+    )
+    usage.reserve(session, account_id, needed)
+    results: list[tuple[File, bool]] = []
+    stored: list[tuple[File, Incoming]] = []
+    grown: dict[str, tuple[int, int]] = {}
+    for it, name in zip(items, names, strict=True):
+        key = (folder_ids[it.folder], name)
+        current = existing.get(key)
+        if _same(current, it.data):
+            assert current is not None
+            results.append((current, False))
+            continue
+        f = _apply(session, account_id, key, name, it, current, now)
+        existing[key] = f
+        stored.append((f, it))
+        size, count = grown.get(f.category, (0, 0))
+        grown[f.category] = (size + it.data.size, count + (current is None))
+        results.append((f, current is None))
+    session.flush()  # one round trip gives every new file its id
+    versions = [
         FileVersion(
             file_id=f.id,
             account_id=account_id,
-            content_id=data.content_id,
-            size=data.size,
-            sha256=data.sha256,
-            modified_at=modified_at,
+            content_id=it.data.content_id,
+            size=it.data.size,
+            sha256=it.data.sha256,
+            modified_at=it.modified_at,
             created_at=now,
         )
+        for f, it in stored
+    ]
+    session.add_all(versions)
+    for category, (size, count) in grown.items():
+        usage.add(session, account_id, category, size, count)
+    for f, is_new in results:
+        if not is_new:
+            _prune_versions(session, f, keep_versions)
+    touched = list(
+        {f.id: (f.id, changes.CREATED if new else changes.UPDATED) for f, new in results}.values()
     )
-    usage.add(session, account_id, f.category, data.size, 1 if existing is None else 0)
-    _prune_versions(session, f, keep_versions)
-    changes.record(
-        session,
-        account_id,
-        "file",
-        [(f.id, changes.CREATED if existing is None else changes.UPDATED)],
+    changes.record(session, account_id, "file", touched, now)
+    return [
+        (v, new)
+        for v, (_, new) in zip(views(session, [f for f, _ in results]), results, strict=True)
+    ]
+
+
+def _same(current: File | None, data: NewBytes) -> bool:
+    return current is not None and current.sha256 == data.sha256 and current.size == data.size
+
+
+def _existing(
+    session: Session, account_id: int, folder_ids: dict[LockerPath, int | None], names: list[str]
+) -> dict[tuple[int | None, str], File]:
+    found: dict[tuple[int | None, str], File] = {}
+    for folder_id in set(folder_ids.values()):
+        in_folder = File.folder_id.is_(None) if folder_id is None else File.folder_id == folder_id
+        for f in session.scalars(
+            select(File).where(
+                File.account_id == account_id,
+                in_folder,
+                File.name.in_(set(names)),
+                File.trashed_at.is_(None),
+            )
+        ):
+            found[(folder_id, f.name)] = f
+    return found
+
+
+def _apply(
+    session: Session,
+    account_id: int,
+    key: tuple[int | None, str],
+    name: str,
+    it: Incoming,
+    current: File | None,
+    now: int,
+) -> File:
+    kind = detect(name, it.data.head[:SNIFF_SIZE])
+    thumb = "pending" if kind.category.value in MEDIA else "none"
+    if current is None:
+        f = File(
+            account_id=account_id,
+            folder_id=key[0],
+            name=name,
+            content_id=it.data.content_id,
+            size=it.data.size,
+            sha256=it.data.sha256,
+            content_type=kind.content_type,
+            category=kind.category.value,
+            created_at=now,
+            modified_at=it.modified_at,
+            uploaded_at=now,
+            media={},
+            thumb_state=thumb,
+        )
+        session.add(f)
+        session.flush()
+        return f
+    current.content_id, current.size, current.sha256 = (
+        it.data.content_id,
+        it.data.size,
+        it.data.sha256,
+    )
+    current.content_type, current.modified_at, current.uploaded_at = (
+        kind.content_type,
+        it.modified_at,
         now,
     )
-    return view(f, folders.path_of(session, folder_id)), existing is None
+    if kind.category.value != current.category:
+        _move_usage(session, current, kind.category.value)
+    current.thumb_state = thumb
+    current.thumb_small_id = current.thumb_large_id = None
+    return current
 
 
 def _move_usage(session: Session, f: File, category: str) -> None:

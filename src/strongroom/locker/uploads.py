@@ -26,6 +26,7 @@ from strongroom.blobs import Vault
 from strongroom.clock import Clock
 from strongroom.content import store as content
 from strongroom.content.chunking import Chunker, StreamChunker
+from strongroom.content.models import Chunk, ContentChunk
 from strongroom.db import Database
 from strongroom.errors import Conflict, Gone, InvalidInput, NotFound, PayloadTooLarge
 from strongroom.locker import files
@@ -140,6 +141,7 @@ class Appender:
         self.upload_pk, self.account_id = upload.id, upload.account_id
         self.public_id, self.length = upload.public_id, upload.length
         self.offset = upload.offset  # durable
+        self.tail_blob = upload.tail_blob
         self.chunks = chunks  # durable, in order
         self.head = bytes(upload.head)
         self._sha = sha
@@ -248,6 +250,9 @@ class Appender:
         self.chunks += self._new
         self._new = []
         self.offset, self._received = new_offset, 0
+        superseded, self.tail_blob = self.tail_blob, tail_id
+        if superseded and superseded != tail_id:
+            drop_tail(self.db, self.vault, self.account_id, superseded)
         return new_offset
 
     def finish(self) -> content.Staged:
@@ -260,11 +265,36 @@ class Appender:
         return content.Staged(self._sha.digest(), self.length, self.chunks + self._new)
 
 
+def drop_tail(db: Database, vault: Vault, account_id: int, blob_id: str) -> None:
+    """Delete a tail blob its upload no longer needs, unless something else uses the same bytes
+    (content is addressed by its bytes: a tail may equal a real chunk)."""
+    with db.write() as s:
+        usage.lock_account(s, account_id)
+        used = s.scalar(
+            select(ContentChunk.content_id)
+            .where(ContentChunk.account_id == account_id, ContentChunk.blob_id == blob_id)
+            .limit(1)
+        )
+        used = used or s.scalar(
+            select(UploadChunk.upload_id)
+            .where(UploadChunk.account_id == account_id, UploadChunk.blob_id == blob_id)
+            .limit(1)
+        )
+        used = used or s.scalar(
+            select(Upload.id)
+            .where(Upload.account_id == account_id, Upload.tail_blob == blob_id)
+            .limit(1)
+        )
+        if used is None:
+            s.execute(delete(Chunk).where(Chunk.account_id == account_id, Chunk.blob_id == blob_id))
+            vault.delete(blob_id)
+
+
 def mark_finished(session: Session, upload_pk: int, file_id: int | None, now: int) -> None:
     session.execute(
         update(Upload)
         .where(Upload.id == upload_pk)
-        .values(finished_at=now, file_id=file_id, offset=Upload.length)
+        .values(finished_at=now, file_id=file_id, offset=Upload.length, tail_blob=None)
     )
     session.execute(delete(UploadChunk).where(UploadChunk.upload_id == upload_pk))
 
@@ -304,4 +334,6 @@ def complete(
             )
         upload.content_id = content_id
         mark_finished(s, appender.upload_pk, result.id if result else None, now)
+    if appender.tail_blob:
+        drop_tail(db, appender.vault, appender.account_id, appender.tail_blob)
     return result, content_id

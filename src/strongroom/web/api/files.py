@@ -155,6 +155,47 @@ def by_hash(body: ByHashIn, user: CurrentUser, rt: RuntimeDep, request: Request)
     return FileOut.of(made)
 
 
+class BatchOut(BaseModel):
+    files: list[FileOut]
+
+
+@router.post(
+    "/files/batch",
+    status_code=201,
+    summary="Store many small files in one request (multipart: JSON `manifest`, `file` parts)",
+)
+async def batch(request: Request, user: CurrentUser, rt: RuntimeDep) -> BatchOut:
+    from fastapi.concurrency import run_in_threadpool
+
+    from strongroom.locker.batches import MAX_FILES, SmallFile, store_small_files
+
+    form = await request.form(max_files=MAX_FILES, max_fields=4)
+    try:
+        manifest = json.loads(str(form.get("manifest", "")))
+        parts = [p for p in form.getlist("file") if not isinstance(p, str)]
+        if not isinstance(manifest, list) or len(manifest) != len(parts):
+            raise ValueError
+        items = [
+            SmallFile(
+                str(m.get("folder", "")),
+                str(m["name"]),
+                int(m["mtime"] * 1000) if m.get("mtime") is not None else None,
+                await part.read(),
+            )
+            for m, part in zip(manifest, parts, strict=True)
+        ]
+    except (ValueError, KeyError, TypeError, AttributeError):
+        raise InvalidInput(
+            "send multipart with `manifest` (a JSON list of {name, folder, mtime}, one per file)"
+            " and one `file` part per entry, in the same order"
+        ) from None
+    finally:
+        await form.close()
+    stored = await run_in_threadpool(store_small_files, rt, user.account_id, items)
+    request.app.state.events.poke()
+    return BatchOut(files=[FileOut.of(f) for f in stored])
+
+
 @router.get("/files/{file_id}", summary="One file")
 def get_file(file_id: str, user: CurrentUser, rt: RuntimeDep) -> FileOut:
     with rt.db.read() as s:

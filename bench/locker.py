@@ -1,0 +1,217 @@
+"""Locker backup speed and size against `cp -r` (the floor) and restic (the peer), same run.
+
+    .venv/bin/python bench/locker.py            # ~2 GB data set, as issue 6 describes
+    .venv/bin/python bench/locker.py --scale 0.1
+
+Builds a data set (300 "photos" of 2-6 MiB, 20 "videos" of 20-40 MiB, 2,000 documents of
+1-20 KiB, 10% exact duplicates under other names), then measures, through the real HTTP API with
+`strongroom files put`: a first backup, a second with nothing changed, and one after 1 MiB edits
+inside 10 large files; wall time, peak RSS of client and server, bytes stored.  The same three
+backups with `restic backup` to a local repository, and `cp -r` of the data set.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+MiB = 1024 * 1024
+ROOT = Path(__file__).resolve().parents[1]
+PY = str(ROOT / ".venv" / "bin" / "python")
+
+
+def build(dest: Path, scale: float, rng: random.Random) -> list[Path]:
+    made: list[Path] = []
+
+    def write(path: Path, size: int) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(rng.randbytes(size))
+        made.append(path)
+
+    for i in range(int(300 * scale)):
+        write(
+            dest / "Photos" / f"{2015 + i % 10}" / f"IMG_{i:04d}.jpg", rng.randint(2 * MiB, 6 * MiB)
+        )
+    for i in range(max(1, int(20 * scale))):
+        write(dest / "Videos" / f"VID_{i:03d}.mp4", rng.randint(20 * MiB, 40 * MiB))
+    for i in range(int(2000 * scale)):
+        write(
+            dest / "Documents" / f"folder{i % 40}" / f"doc_{i:04d}.txt",
+            rng.randint(1024, 20 * 1024),
+        )
+    for i, original in enumerate(rng.sample(made, len(made) // 10)):
+        copy = dest / "Duplicates" / f"copy_{i:04d}_{original.name}"
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(original, copy)
+    return made
+
+
+def edit(files: list[Path], rng: random.Random) -> None:
+    for path in sorted(files, key=lambda p: p.stat().st_size)[-10:]:
+        size = path.stat().st_size
+        with path.open("r+b") as f:
+            f.seek(rng.randint(0, size - MiB))
+            f.write(rng.randbytes(MiB))
+
+
+def timed(cmd: list[str], env: dict[str, str], stdin: str | None = None) -> tuple[float, int]:
+    """Wall seconds and the child's peak RSS in bytes (via a fresh wrapper process)."""
+    wrapper = (
+        "import resource, subprocess, sys; "
+        "r = subprocess.run(sys.argv[1:], stdin=sys.stdin, stdout=subprocess.DEVNULL); "
+        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss); sys.exit(r.returncode)"
+    )
+    start = time.perf_counter()
+    out = subprocess.run(
+        [sys.executable, "-c", wrapper, *cmd], env=env, input=stdin, capture_output=True, text=True
+    )
+    elapsed = time.perf_counter() - start
+    if out.returncode != 0:
+        raise SystemExit(f"{cmd[:3]} failed: {out.stderr[-2000:]}")
+    return elapsed, int(out.stdout.strip().splitlines()[-1]) * 1024
+
+
+def du(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def peak_rss(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--scale", type=float, default=1.0)
+    parser.add_argument("--workers", type=int, default=4)
+    args = parser.parse_args()
+    rng = random.Random(20261127)
+    work = Path(tempfile.mkdtemp(prefix="strongroom-bench-"))
+    try:
+        dataset = work / "dataset"
+        originals = build(dataset, args.scale, rng)
+        total = du(dataset)
+        print(
+            f"data set: {sum(1 for _ in dataset.rglob('*') if _.is_file())} files, {total / MiB:.0f} MiB"
+        )
+
+        start = time.perf_counter()
+        subprocess.run(["cp", "-r", str(dataset), str(work / "copy")], check=True)
+        subprocess.run(["sync"], check=True)
+        cp_s = time.perf_counter() - start
+        shutil.rmtree(work / "copy")
+
+        env = {
+            **os.environ,
+            "RESTIC_PASSWORD": "bench",
+            "RESTIC_REPOSITORY": str(work / "restic"),
+            "RESTIC_CACHE_DIR": str(work / "restic-cache"),
+        }
+        subprocess.run(["restic", "init", "-q"], env=env, check=True)
+        restic = [timed(["restic", "backup", "-q", str(dataset)], env) for _ in range(2)]
+
+        port = free_port()
+        senv = {
+            **os.environ,
+            "STRONGROOM_DATA": str(work / "server"),
+            "STRONGROOM_RUN_JOBS": "false",
+            "STRONGROOM_CLIENT_DIR": str(work / "client"),
+            "STRONGROOM_SERVER": f"http://127.0.0.1:{port}",
+        }
+        subprocess.run(
+            [PY, "-m", "strongroom", "user", "create", "bench", "--password-stdin"],
+            env=senv,
+            input="bench password\n",
+            text=True,
+            check=True,
+            capture_output=True,
+        )
+        server = subprocess.Popen(
+            [PY, "-m", "strongroom", "serve", "--port", str(port)],
+            env=senv,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            for _ in range(100):
+                try:
+                    socket.create_connection(("127.0.0.1", port), 0.2).close()
+                    break
+                except OSError:
+                    time.sleep(0.1)
+            put = [
+                PY,
+                "-m",
+                "strongroom",
+                "files",
+                "put",
+                str(dataset),
+                "--user",
+                "bench",
+                "--folder",
+                "Backup",
+                "--workers",
+                str(args.workers),
+                "--password-stdin",
+            ]
+            ours = [timed(put, senv, "bench password\n")]
+            ours.append(timed(put, senv, "bench password\n"))
+            edit(originals, rng)
+            restic.append(timed(["restic", "backup", "-q", str(dataset)], env))
+            ours.append(timed(put, senv, "bench password\n"))
+            server_rss = peak_rss(server.pid)
+        finally:
+            server.send_signal(signal.SIGTERM)
+            server.wait(30)
+        ours_bytes = (
+            du(work / "server" / "blobs") + du(work / "server") - du(work / "server" / "blobs")
+        )
+        restic_bytes = du(work / "restic")
+
+        print()
+        print("| run | cp -r (floor) | restic 0.14 (peer) | Strongroom | Strongroom ÷ restic |")
+        print("|---|---|---|---|---|")
+        print(
+            f"| first backup | {cp_s:.1f} s | {restic[0][0]:.1f} s | {ours[0][0]:.1f} s | {ours[0][0] / restic[0][0]:.2f} |"
+        )
+        print(
+            f"| unchanged | | {restic[1][0]:.2f} s | {ours[1][0]:.2f} s | {ours[1][0] / restic[1][0]:.2f} |"
+        )
+        print(
+            f"| after 1 MiB edits in 10 files | | {restic[2][0]:.2f} s | {ours[2][0]:.2f} s | {ours[2][0] / restic[2][0]:.2f} |"
+        )
+        print(
+            f"| stored bytes | {total / MiB:.0f} MiB | {restic_bytes / MiB:.0f} MiB | {ours_bytes / MiB:.0f} MiB | {ours_bytes / restic_bytes:.2f} |"
+        )
+        print(
+            f"| peak RSS, client (first backup) | | {restic[0][1] / MiB:.0f} MiB | {ours[0][1] / MiB:.0f} MiB | |"
+        )
+        print(f"| peak RSS, server | | | {server_rss / MiB:.0f} MiB | |")
+        print(
+            f"\nfirst backup speed: {total / MiB / ours[0][0]:.0f} MiB/s; floor (cp -r + sync): {total / MiB / cp_s:.0f} MiB/s"
+        )
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

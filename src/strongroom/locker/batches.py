@@ -1,0 +1,59 @@
+"""Many small files in one request: staged with one flush to disk, stored in one transaction.
+
+A phone's or computer's documents folder is thousands of files of a few kilobytes; sending each
+through its own resumable upload would cost several round trips and transactions apiece.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from strongroom.accounts import usage
+from strongroom.accounts.keys import vault_for
+from strongroom.content import store as content
+from strongroom.errors import InvalidInput
+from strongroom.locker import files
+from strongroom.locker.paths import clean_name, split_path
+from strongroom.runtime import Runtime
+
+MAX_FILES = 1000
+MAX_FILE_SIZE = 8 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class SmallFile:
+    folder: str
+    name: str
+    mtime_ms: int | None
+    data: bytes
+
+
+def store_small_files(rt: Runtime, account_id: int, batch: list[SmallFile]) -> list[files.FileView]:
+    """Store a batch of small files (new files or new versions).  Checks every name first:
+    BadPath, InvalidInput or QuotaExceeded refuse the whole batch, storing nothing."""
+    if not batch or len(batch) > MAX_FILES:
+        raise InvalidInput(f"a batch holds 1 to {MAX_FILES} files")
+    places = [(split_path(f.folder), clean_name(f.name)) for f in batch]
+    if any(len(f.data) > MAX_FILE_SIZE for f in batch):
+        raise InvalidInput(f"files over {MAX_FILE_SIZE} bytes go through resumable uploads")
+    with rt.db.read() as s:
+        usage.reserve(s, account_id, sum(len(f.data) for f in batch))  # fail early if full
+        vault = vault_for(s, rt.store, rt.keyring, account_id)
+    staged = content.stage_many(rt.db, vault, account_id, rt.clock, [f.data for f in batch])
+    now = rt.clock.now_ms()
+    with rt.db.write() as s:
+        usage.lock_account(s, account_id)
+        ids = content.commit_many(s, account_id, staged, now)
+        incoming = [
+            files.Incoming(
+                folder,
+                name,
+                files.NewBytes(cid, st.size, st.sha256, f.data[:8192]),
+                f.mtime_ms if f.mtime_ms is not None else now,
+            )
+            for (folder, name), cid, st, f in zip(places, ids, staged, batch, strict=True)
+        ]
+        stored = files.store_many(
+            s, account_id, incoming, now=now, keep_versions=rt.settings.file_versions_kept
+        )
+    return [v for v, _ in stored]
