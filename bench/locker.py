@@ -97,6 +97,62 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def report(
+    cp_s: float,
+    restic: list[tuple[float, int]],
+    ours: list[tuple[float, int]],
+    total: int,
+    restic_bytes: int,
+    ours_bytes: int,
+    server_rss: int,
+) -> None:
+    rows = [
+        (
+            "first backup",
+            f"{cp_s:.1f} s",
+            f"{restic[0][0]:.1f} s",
+            f"{ours[0][0]:.1f} s",
+            f"{ours[0][0] / restic[0][0]:.2f}",
+        ),
+        (
+            "unchanged",
+            "",
+            f"{restic[1][0]:.2f} s",
+            f"{ours[1][0]:.2f} s",
+            f"{ours[1][0] / restic[1][0]:.2f}",
+        ),
+        (
+            "after 1 MiB edits in 10 files",
+            "",
+            f"{restic[2][0]:.2f} s",
+            f"{ours[2][0]:.2f} s",
+            f"{ours[2][0] / restic[2][0]:.2f}",
+        ),
+        (
+            "stored bytes",
+            f"{total / MiB:.0f} MiB",
+            f"{restic_bytes / MiB:.0f} MiB",
+            f"{ours_bytes / MiB:.0f} MiB",
+            f"{ours_bytes / restic_bytes:.2f}",
+        ),
+        (
+            "peak RSS, client (first backup)",
+            "",
+            f"{restic[0][1] / MiB:.0f} MiB",
+            f"{ours[0][1] / MiB:.0f} MiB",
+            "",
+        ),
+        ("peak RSS, server", "", "", f"{server_rss / MiB:.0f} MiB", ""),
+    ]
+    print()
+    print("| run | cp -r (floor) | restic 0.14 (peer) | Strongroom | Strongroom ÷ restic |")
+    print("|---|---|---|---|---|")
+    for row in rows:
+        print("| " + " | ".join(row) + " |")
+    speed, floor = total / MiB / ours[0][0], total / MiB / cp_s
+    print(f"\nfirst backup: {speed:.0f} MiB/s; floor (cp -r + sync): {floor:.0f} MiB/s")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -110,9 +166,8 @@ def main() -> None:
         dataset = work / "dataset"
         originals = build(dataset, args.scale, rng)
         total = du(dataset)
-        print(
-            f"data set: {sum(1 for _ in dataset.rglob('*') if _.is_file())} files, {total / MiB:.0f} MiB"
-        )
+        files = sum(1 for p in dataset.rglob("*") if p.is_file())
+        print(f"data set: {files} files, {total / MiB:.0f} MiB")
 
         start = time.perf_counter()
         subprocess.run(["cp", "-r", str(dataset), str(work / "copy")], check=True)
@@ -187,28 +242,7 @@ def main() -> None:
         )
         restic_bytes = du(work / "restic")
 
-        print()
-        print("| run | cp -r (floor) | restic 0.14 (peer) | Strongroom | Strongroom ÷ restic |")
-        print("|---|---|---|---|---|")
-        print(
-            f"| first backup | {cp_s:.1f} s | {restic[0][0]:.1f} s | {ours[0][0]:.1f} s | {ours[0][0] / restic[0][0]:.2f} |"
-        )
-        print(
-            f"| unchanged | | {restic[1][0]:.2f} s | {ours[1][0]:.2f} s | {ours[1][0] / restic[1][0]:.2f} |"
-        )
-        print(
-            f"| after 1 MiB edits in 10 files | | {restic[2][0]:.2f} s | {ours[2][0]:.2f} s | {ours[2][0] / restic[2][0]:.2f} |"
-        )
-        print(
-            f"| stored bytes | {total / MiB:.0f} MiB | {restic_bytes / MiB:.0f} MiB | {ours_bytes / MiB:.0f} MiB | {ours_bytes / restic_bytes:.2f} |"
-        )
-        print(
-            f"| peak RSS, client (first backup) | | {restic[0][1] / MiB:.0f} MiB | {ours[0][1] / MiB:.0f} MiB | |"
-        )
-        print(f"| peak RSS, server | | | {server_rss / MiB:.0f} MiB | |")
-        print(
-            f"\nfirst backup speed: {total / MiB / ours[0][0]:.0f} MiB/s; floor (cp -r + sync): {total / MiB / cp_s:.0f} MiB/s"
-        )
+        report(cp_s, restic, ours, total, restic_bytes, ours_bytes, server_rss)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
