@@ -192,3 +192,48 @@ def test_a_message_beyond_the_quota_is_refused_and_nothing_partial_is_stored(run
     assert results[1]["problem"]["code"] == "quota-exceeded"
     assert _count(runtime) == 1
     assert _count(runtime, Conversation) == 1
+
+
+def test_a_large_part_uploaded_first_is_referenced_by_id(runtime, connect):
+    import hashlib
+    import os
+
+    from tests.factories import tus_metadata
+
+    make_user(runtime)
+    phone = connect()
+    video = os.urandom(3 * 1024 * 1024 + 7)
+    r = phone.http.post(
+        "/api/v1/uploads",
+        content=video,
+        headers={
+            "Tus-Resumable": "1.0.0",
+            "Upload-Length": str(len(video)),
+            "Upload-Metadata": tus_metadata(purpose="message-part"),
+            "Content-Type": "application/offset+octet-stream",
+        },
+    )
+    assert r.status_code == 201 and "strongroom-file-id" not in r.headers
+    upload_id = r.headers["location"].rsplit("/", 1)[1]
+    [result] = phone.upload(
+        [
+            message(
+                "watch this",
+                kind="mms",
+                parts=[{"content_type": "video/mp4", "filename": "clip.mp4", "upload": upload_id}],
+            )
+        ]
+    )["results"]
+    assert result["status"] == "created", result
+    [stored] = phone.get([result["id"]])
+    got = phone.part(stored["parts"][0]["id"]).content
+    assert hashlib.sha256(got).digest() == hashlib.sha256(video).digest()
+    assert phone.http.get("/api/v1/files").json()["files"] == []  # not a locker file
+    [bad] = phone.upload(
+        [
+            message(
+                "x", kind="mms", parts=[{"content_type": "video/mp4", "upload": "no-such-upload"}]
+            )
+        ]
+    )["results"]
+    assert bad["status"] == "rejected" and "upload" in bad["problem"]["detail"]

@@ -35,6 +35,9 @@ from strongroom.locker.models import Upload, UploadChunk
 from strongroom.locker.paths import clean_name, split_path
 
 EXPIRY_MS = 24 * 3_600_000
+CONTENT_ONLY = ("import", "message-part")
+"""Upload-Metadata ``purpose`` values whose upload becomes stored content, not a locker file:
+a file to import, or a large message attachment referenced as ``{"upload": id}``."""
 MAX_SIZE = 1 << 40  # 1 TiB: beyond any phone file, below what S3 parts allow
 _BATCH = 8
 
@@ -69,7 +72,7 @@ def create(
         raise InvalidInput("Upload-Length must be a non-negative integer")
     if length > MAX_SIZE:
         raise PayloadTooLarge(f"uploads are limited to {MAX_SIZE} bytes")
-    if meta.get("purpose") != "import":
+    if meta.get("purpose") not in CONTENT_ONLY:
         if not meta.get("filename"):
             raise InvalidInput("Upload-Metadata must include filename")
         clean_name(meta["filename"])  # refuse bad names before any byte is sent
@@ -317,7 +320,7 @@ def complete(
         meta = dict(upload.meta or {})
         content_id = content.commit(s, appender.account_id, staged, now)
         result: files.FileView | None = None
-        if meta.get("purpose") != "import":
+        if meta.get("purpose") not in CONTENT_ONLY:
             folder = split_path(meta.get("folder", ""))
             mtime = meta.get("mtime", "")
             modified = int(float(mtime) * 1000) if mtime.replace(".", "", 1).isdigit() else now

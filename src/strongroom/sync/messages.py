@@ -5,25 +5,63 @@ from __future__ import annotations
 import base64
 import binascii
 import html
+import io
+from collections.abc import Callable, Iterator
+from typing import BinaryIO
 
 from strongroom.accounts import changes
 from strongroom.accounts.keys import vault_for
-from strongroom.errors import InvalidInput
+from strongroom.blobs import Vault
+from strongroom.content import store as content
+from strongroom.errors import InvalidInput, StrongroomError
+from strongroom.locker import uploads
 from strongroom.messages import search as search_mod
 from strongroom.messages import service
 from strongroom.messages.ingest import Ingest, Outcome
-from strongroom.messages.records import InlineContent, MessageRecord, PartRecord
+from strongroom.messages.records import InlineContent, MessageRecord, PartContent, PartRecord
 from strongroom.runtime import Runtime
 from strongroom.sync import protocol as p
 from strongroom.sync.tokens import decode_state, encode_state, parse_id
 
 
-def to_record(item: p.MessageIn) -> MessageRecord:
+class StoredPart(PartContent):
+    """A part whose bytes were sent first as a resumable upload (large attachments)."""
+
+    def __init__(self, vault: Vault, chunk_list: list[tuple[str, int, int]], size: int) -> None:
+        self.vault, self.chunk_list, self.size = vault, chunk_list, size
+
+    def open(self) -> BinaryIO:
+        return io.BytesIO(self.read())
+
+    def chunks(self, size: int = 1024 * 1024) -> Iterator[bytes]:
+        return content.read_range(self.vault, self.chunk_list)
+
+
+def _uploaded_part(rt: Runtime, account_id: int, upload_id: str, vault: Vault) -> StoredPart:
+    """The bytes of a finished upload of this account.  Raises InvalidInput otherwise."""
+    with rt.db.read() as s:
+        try:
+            upload = uploads.get(s, account_id, upload_id, rt.clock.now_ms())
+        except StrongroomError:
+            raise InvalidInput(f"no finished upload {upload_id!r} of this account") from None
+        if upload.finished_at is None or upload.content_id is None:
+            raise InvalidInput(f"the upload {upload_id!r} is not finished")
+        chunks = content.chunk_list(s, upload.content_id)
+        size = upload.length
+    return StoredPart(vault, chunks, size)
+
+
+def to_record(
+    item: p.MessageIn, resolve: Callable[[str], PartContent] | None = None
+) -> MessageRecord:
     """The record for an uploaded message.  Raises InvalidInput for undecodable parts."""
     parts = []
     for n, part in enumerate(item.parts):
         if part.upload is not None:
-            raise InvalidInput(f"part {n}: uploads as message parts are not supported yet")
+            if resolve is None:
+                raise InvalidInput(f"part {n}: uploads cannot be used here")
+            parts.append(PartRecord(part.content_type, resolve(part.upload), part.filename))
+            continue
         try:
             data = base64.b64decode(part.data_base64 or "", validate=True)
         except (binascii.Error, ValueError):
@@ -66,9 +104,13 @@ def upload(rt: Runtime, account_id: int, body: p.UploadIn) -> p.UploadOut:
     results: list[p.UploadResult | None] = [None] * len(body.items)
     batch: list[tuple[str | None, MessageRecord]] = []
     where: list[int] = []
+
+    def resolve(upload_id: str) -> PartContent:
+        return _uploaded_part(rt, account_id, upload_id, vault)
+
     for i, item in enumerate(body.items):
         try:
-            batch.append((item.client_id, to_record(item)))
+            batch.append((item.client_id, to_record(item, resolve)))
             where.append(i)
         except InvalidInput as e:
             results[i] = p.UploadResult(
