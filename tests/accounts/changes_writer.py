@@ -18,7 +18,7 @@ def main() -> None:
         with db.write() as s:
             # several statements before the sequence number, so transactions overlap
             s.connection().exec_driver_sql("SELECT 1")
-            changes.record(s, account_id, "message", [(oid, changes.CREATED)], now=0)
+            changes.record(s, account_id, "item", [(oid, changes.CREATED)], now=0)
     db.dispose()
 
 

@@ -26,23 +26,23 @@ def _since(rt, account_id, kind, since, max_changes=100):
 
 def test_each_change_gets_the_next_number_of_its_account(runtime):
     alice, bob = make_user(runtime, "alice"), make_user(runtime, "bob")
-    assert _record(runtime, alice, "message", [(1, CREATED), (2, CREATED)]) == 2
-    assert _record(runtime, bob, "message", [(9, CREATED)]) == 1
+    assert _record(runtime, alice, "item", [(1, CREATED), (2, CREATED)]) == 2
+    assert _record(runtime, bob, "item", [(9, CREATED)]) == 1
     assert _record(runtime, alice, "file", [(5, CREATED)]) == 3
-    result = _since(runtime, alice, "message", None)
+    result = _since(runtime, alice, "item", None)
     assert (result.old_state, result.new_state, result.has_more) == (0, 3, False)
     assert result.created == [1, 2]
     assert _since(runtime, alice, "file", 2).created == [5]
-    assert _since(runtime, bob, "message", 0).created == [9]
+    assert _since(runtime, bob, "item", 0).created == [9]
 
 
 def test_changes_fold_per_object(runtime):
     a = make_user(runtime)
-    _record(runtime, a, "message", [(1, CREATED), (2, CREATED), (3, CREATED)])
-    state = _since(runtime, a, "message", None).new_state
-    _record(runtime, a, "message", [(1, UPDATED), (1, UPDATED), (2, DESTROYED), (4, CREATED)])
-    _record(runtime, a, "message", [(4, DESTROYED), (3, EXPIRED), (5, CREATED), (5, UPDATED)])
-    result = _since(runtime, a, "message", state)
+    _record(runtime, a, "item", [(1, CREATED), (2, CREATED), (3, CREATED)])
+    state = _since(runtime, a, "item", None).new_state
+    _record(runtime, a, "item", [(1, UPDATED), (1, UPDATED), (2, DESTROYED), (4, CREATED)])
+    _record(runtime, a, "item", [(4, DESTROYED), (3, EXPIRED), (5, CREATED), (5, UPDATED)])
+    result = _since(runtime, a, "item", state)
     assert result.updated == [1]
     assert result.destroyed == [2]
     assert result.expired == [3]
@@ -52,32 +52,32 @@ def test_changes_fold_per_object(runtime):
 
 def test_paging_hands_out_every_change_once(runtime):
     a = make_user(runtime)
-    _record(runtime, a, "message", [(i, CREATED) for i in range(1, 26)])
+    _record(runtime, a, "item", [(i, CREATED) for i in range(1, 26)])
     seen, state, pages = [], None, 0
     while True:
-        page = _since(runtime, a, "message", state, max_changes=10)
+        page = _since(runtime, a, "item", state, max_changes=10)
         seen += page.created
         state, pages = page.new_state, pages + 1
         if not page.has_more:
             break
     assert seen == list(range(1, 26)) and pages == 3 and state == 25
-    assert _since(runtime, a, "message", state).created == []
+    assert _since(runtime, a, "item", state).created == []
 
 
 def test_state_outside_the_kept_history_cannot_be_calculated(runtime, clock):
     a = make_user(runtime)
-    _record(runtime, a, "message", [(1, CREATED), (2, CREATED)])
+    _record(runtime, a, "item", [(1, CREATED), (2, CREATED)])
     clock.advance(days=200)
-    _record(runtime, a, "message", [(3, CREATED)])
+    _record(runtime, a, "item", [(3, CREATED)])
     with runtime.db.write() as s:
         assert changes.compact(s, clock.now_ms() - 180 * DAY_MS) == 2
     with pytest.raises(changes.CannotCalculateChanges):
-        _since(runtime, a, "message", 0)
+        _since(runtime, a, "item", 0)
     with pytest.raises(changes.CannotCalculateChanges):
-        _since(runtime, a, "message", 1)
-    assert _since(runtime, a, "message", 2).created == [3]
+        _since(runtime, a, "item", 1)
+    assert _since(runtime, a, "item", 2).created == [3]
     with pytest.raises(changes.CannotCalculateChanges):
-        _since(runtime, a, "message", 99)  # a state this account never had
+        _since(runtime, a, "item", 99)  # a state this account never had
 
 
 @pytest.mark.slow
@@ -104,11 +104,11 @@ def test_two_writer_processes_never_duplicate_or_leave_a_gap_a_reader_could_skip
     deadline = time.monotonic() + 120
     while True:
         running = any(w.poll() is None for w in writers)
-        page = _since(runtime, a, "message", state, max_changes=37)
+        page = _since(runtime, a, "item", state, max_changes=37)
         seen += page.created
         state = page.new_state
         if not running and not page.has_more:
-            page = _since(runtime, a, "message", state)
+            page = _since(runtime, a, "item", state)
             seen += page.created
             if not page.created:
                 break

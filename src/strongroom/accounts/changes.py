@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
+from strongroom.accounts.errors import ServiceOff
 from strongroom.accounts.models import Account, Change
 from strongroom.errors import Gone, NotFound
 from strongroom.types import Millis
@@ -105,11 +106,15 @@ def changes_since(
     beyond the current state.
     """
     row = session.execute(
-        select(Account.change_seq, Account.changes_floor).where(Account.id == account_id)
+        select(Account.change_seq, Account.changes_floor, Account.messages_enabled).where(
+            Account.id == account_id
+        )
     ).one_or_none()
     if row is None:
         raise NotFound("no such account")
-    current, floor = int(row[0]), int(row[1])
+    current, floor, enabled = int(row[0]), int(row[1]), bool(row[2])
+    if kind == "message" and not enabled:
+        raise ServiceOff("the messages service is off for this account")
     start = 0 if since is None else since
     if start < floor or start > current:
         raise CannotCalculateChanges(
@@ -131,7 +136,9 @@ def changes_since(
     has_more = len(rows) > max_changes
     rows = rows[:max_changes]
     result = ChangeSet(
-        old_state=start, new_state=int(rows[-1][0]) if has_more else current, has_more=has_more
+        old_state=start,
+        new_state=int(rows[-1][0]) if has_more else current,
+        has_more=has_more,
     )
     _coalesce(result, [(int(oid), ch) for _, oid, ch in rows])
     return result

@@ -45,3 +45,10 @@ class SignupClosed(PermissionDenied):
 
     slug = "signup-closed"
     title = "Sign-up is closed"
+
+
+class ServiceOff(PermissionDenied):
+    """The account has not turned the messages service on (or turned it off)."""
+
+    slug = "messages-service-off"
+    title = "The messages service is off"

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-from strongroom.errors import InvalidInput, PermissionDenied
+from strongroom.accounts.errors import ServiceOff
+from strongroom.errors import InvalidInput
 
-
-class ServiceOff(PermissionDenied):
-    """The account has not turned the messages service on (or turned it off)."""
-
-    slug = "messages-service-off"
-    title = "The messages service is off"
+__all__ = ["ConfirmationNeeded", "ServiceOff"]
 
 
 class ConfirmationNeeded(InvalidInput):

@@ -64,7 +64,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.state.events = EventHub(runtime)
     app.state.appenders = Appenders()
     errors.install(app)
-    app.include_router(api.router())
+    api.install(app)
     app.include_router(ui.router())
     app.mount("/static", CachedStatic(directory=STATIC), name="static")
     app.add_middleware(BodyLimit, limit=runtime.settings.max_body_bytes, exempt=[UPLOADS_PATH])

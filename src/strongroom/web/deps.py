@@ -23,7 +23,9 @@ _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _SESSION_REFRESH_MS = 3_600_000
 
 
-def get_runtime(request: Request) -> Runtime:
+async def get_runtime(request: Request) -> Runtime:
+    # async on purpose: FastAPI runs sync dependencies in its threadpool, one hop each, and
+    # these do no I/O (the hops cost more than the work on hot sync paths).
     return request.app.state.runtime  # type: ignore[no-any-return]
 
 
@@ -99,7 +101,7 @@ def any_principal(request: Request, rt: RuntimeDep) -> auth.Principal:
     return principal
 
 
-def active_principal(
+async def active_principal(
     principal: Annotated[auth.Principal, Depends(any_principal)],
 ) -> auth.Principal:
     """The caller, whose account must be active."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import FastAPI
 
 from strongroom.web.api import (
     accounts,
@@ -17,20 +17,21 @@ from strongroom.web.api import (
     uploads,
 )
 
+MODULES = (
+    system,
+    accounts,
+    devices,
+    messages,
+    conversations,
+    uploads,
+    files,
+    folders,
+    albums,
+    shares,
+)
 
-def router() -> APIRouter:
-    api = APIRouter(prefix="/api/v1")
-    for module in (
-        system,
-        accounts,
-        devices,
-        messages,
-        conversations,
-        uploads,
-        files,
-        folders,
-        albums,
-        shares,
-    ):
-        api.include_router(module.router)
-    return api
+
+def install(app: FastAPI) -> None:
+    """Add every API module's routes under ``/api/v1`` (directly: no nested routers to walk)."""
+    for module in MODULES:
+        app.include_router(module.router, prefix="/api/v1")
