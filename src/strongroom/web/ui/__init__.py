@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from strongroom.web.ui import accounts
+from strongroom.web.ui import accounts, dashboard, messages, settings
 
 
 def router() -> APIRouter:
     pages = APIRouter(include_in_schema=False)
-    pages.include_router(accounts.router)
+    for module in (accounts, dashboard, settings, messages):
+        pages.include_router(module.router)
     return pages
