@@ -46,14 +46,14 @@ def test_pages_need_a_login(runtime, server):
 def test_the_list_shows_conversations_newest_first_with_names_snippets_and_unread(visit):
     page = visit.browser.get("/messages")
     assert page.status_code == 200
-    ids = re.findall(r'<li data-id="(\d+)">', page.text)
+    ids = re.findall(r'<li data-id="(\d+)"', page.text)
     s = visit.scene.conversations
     assert ids.index(s["mum"]) < ids.index(s["hike"]) < ids.index(s["trip"])
     assert "Hiking crew" in page.text and "+44 20 7946 0018" in page.text
     assert "Weather says sunny until 3pm" in page.text
-    hike = page.text.split(f'<li data-id="{s["hike"]}">')[1].split("</li>")[0]
+    hike = page.text.split(f'<li data-id="{s["hike"]}"')[1].split("</li>")[0]
     assert 'class="badge"' in hike and ">2<" in hike
-    trip = page.text.split(f'<li data-id="{s["trip"]}">')[1].split("</li>")[0]
+    trip = page.text.split(f'<li data-id="{s["trip"]}"')[1].split("</li>")[0]
     assert "badge" not in trip
 
 
@@ -64,17 +64,17 @@ def test_the_list_pages_by_cursor_in_fragments(runtime, server, connect):
     with httpx.Client(base_url=server.url) as browser:
         browser_login(browser)
         first = browser.get("/messages")
-        shown = re.findall(r'<li data-id="(\d+)">', first.text)
+        shown = re.findall(r'<li data-id="(\d+)"', first.text)
         cursor = re.search(r'<li class="more" data-next="([^"]+)">', first.text)
         assert len(shown) == 30 and cursor
         rest = browser.get("/messages/list", params={"cursor": cursor.group(1)})
         assert rest.status_code == 200 and "<html" not in rest.text
-        more = re.findall(r'<li data-id="(\d+)">', rest.text)
+        more = re.findall(r'<li data-id="(\d+)"', rest.text)
         assert len(more) == 5 and not set(more) & set(shown)
         assert 'class="more"' not in rest.text
         # Without JavaScript the same cursor works as a page.
         page = browser.get("/messages", params={"cursor": cursor.group(1)})
-        assert re.findall(r'<li data-id="(\d+)">', page.text) == more
+        assert re.findall(r'<li data-id="(\d+)"', page.text) == more
 
 
 def test_a_conversation_shows_bubbles_pictures_files_and_statuses(visit):
@@ -206,3 +206,24 @@ def test_no_page_has_inline_script_or_style_and_every_page_has_the_csp(visit):
     for asset in ("/static/app.css", "/static/app.js", "/static/messages.js", "/static/icons.svg"):
         r = visit.browser.get(asset)
         assert r.status_code == 200 and "max-age" in r.headers["cache-control"], asset
+
+
+def test_videos_and_audio_play_inline_and_other_files_download(runtime, server, connect):
+    make_user(runtime)
+    phone = connect()
+
+    def part(ctype: str, name: str) -> dict:
+        return {"content_type": ctype, "filename": name, "data_base64": "AAAA"}
+
+    kinds = [("video/mp4", "clip.mp4"), ("audio/mpeg", "note.mp3"), ("image/svg+xml", "x.svg")]
+    sent = phone.upload([message("media", kind="mms", parts=[part(*k) for k in kinds])])
+    stored = phone.get([sent["results"][0]["id"]])[0]["parts"]
+    url = {p["filename"]: f"/api/v1/messages/parts/{p['id']}" for p in stored}
+    conversation = next(iter(phone.conversations()))["id"]
+    with httpx.Client(base_url=server.url) as browser:
+        browser_login(browser)
+        page = browser.get(f"/messages/c/{conversation}").text
+    assert f'<video class="media" src="{url["clip.mp4"]}" controls' in page
+    assert f'<audio src="{url["note.mp3"]}" controls' in page
+    assert f'<img src="{url["x.svg"]}"' not in page  # pictures that could run scripts are files
+    assert f'href="{url["x.svg"]}" download="x.svg"' in page

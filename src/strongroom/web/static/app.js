@@ -140,6 +140,22 @@
 
   window.addEventListener("pagehide", function () { finish("leave"); });
 
+  /* Menus (<details class="menu">) close on Escape and on a click elsewhere. */
+  function closeMenus(except) {
+    document.querySelectorAll("details.menu[open]").forEach(function (menu) {
+      if (menu !== except) menu.open = false;
+    });
+  }
+  document.addEventListener("click", function (event) {
+    closeMenus(event.target.closest("details.menu"));
+  });
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape") return;
+    const menu = document.activeElement && document.activeElement.closest("details.menu[open]");
+    closeMenus(null);
+    if (menu) menu.querySelector("summary").focus();
+  });
+
   /* Forms that need a second thought say so in data-confirm. */
   document.addEventListener("submit", function (event) {
     const form = event.target;

@@ -54,24 +54,35 @@
     }
   }
 
+  /* Live update of the list: items that changed are replaced and put in their new place;
+     unchanged ones stay put (so the focus stays where it is); ones that vanished from the
+     first page's range were deleted elsewhere. */
   async function refreshList() {
     if (!list) return;
     const fragment = await S.fragment("/messages/list?current=" + cid);
-    const focused = document.activeElement && list.contains(document.activeElement)
-      ? document.activeElement.closest("li[data-id]") : null;
-    const focusId = focused ? focused.dataset.id : null;
-    fragment.querySelectorAll("li.more").forEach(function (li) { li.remove(); });
-    fragment.querySelectorAll("li[data-id]").forEach(function (li) {
+    const fresh = Array.from(fragment.querySelectorAll("li[data-id]"));
+    const wanted = new Set(fresh.map(function (li) { return li.dataset.id; }));
+    let previous = null;
+    fresh.forEach(function (li) {
       const old = list.querySelector('li[data-id="' + li.dataset.id + '"]');
-      if (old) old.remove();
-      if (li.dataset.id === cid && conversationGone) li.hidden = true;
+      let node = old;
+      if (!old || old.dataset.version !== li.dataset.version) {
+        const hadFocus = Boolean(old && old.contains(document.activeElement));
+        if (old) old.remove();
+        if (li.dataset.id === cid && conversationGone) li.hidden = true;
+        S.localise(li);
+        node = li;
+        if (previous) previous.after(li);
+        else list.prepend(li);
+        if (hadFocus) li.querySelector("a").focus({ preventScroll: true });
+      }
+      previous = node;
     });
-    S.localise(fragment);
-    list.prepend(fragment);
-    if (focusId) {
-      const again = list.querySelector('li[data-id="' + focusId + '"] a');
-      if (again) again.focus({ preventScroll: true });
+    const stale = [];
+    for (let li = list.firstElementChild; previous && li && li !== previous; li = li.nextElementSibling) {
+      if (li.dataset.id && !wanted.has(li.dataset.id)) stale.push(li);
     }
+    stale.forEach(function (li) { li.remove(); });
   }
 
   function onListKey(event) {
