@@ -30,7 +30,8 @@ LAUNCH_FLAGS = [
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     here = Path(__file__).parent
     for item in items:
-        if Path(str(item.fspath)).parent == here:
+        uses = set(getattr(item, "fixturenames", ()))
+        if Path(str(item.fspath)).parent == here and uses & {"page", "browser"}:
             item.add_marker(pytest.mark.browser)
 
 

@@ -165,6 +165,30 @@ def _day(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000, UTC).date().isoformat()
 
 
+def bubble(v: MessageView, names: Names, *, hit: bool, query: str | None) -> Bubble:
+    """One message as a bubble, on its own (:func:`bubbles` adds days, senders and runs)."""
+    found = attachments(v.parts)
+    counts: dict[str, int] = {}
+    for r in v.reactions:
+        mark = _REACTIONS.get(r.reaction, r.reaction)
+        counts[mark] = counts.get(mark, 0) + 1
+    return Bubble(
+        id=v.id,
+        side="out" if v.direction == "out" else "in",
+        date=v.date,
+        text=highlight(v.body, query if hit else None),
+        subject=v.subject,
+        read=v.read,
+        attachments=found,
+        reactions=sorted(counts.items()),
+        status=_STATUS.get(v.status) if v.direction == "out" else None,
+        who="you" if v.direction == "out" else names.person(v.sender),
+        hit=hit,
+        media=[a for a in found if a.kind in ("image", "video")],
+        files=[a for a in found if a.kind in ("audio", "file")],
+    )
+
+
 def bubbles(
     views: list[MessageView],
     names: Names,
@@ -173,31 +197,14 @@ def bubbles(
     hit: int | None = None,
     query: str | None = None,
 ) -> list[Bubble]:
-    """Bubbles for messages given oldest first; each fragment starts with its day."""
+    """Bubbles for messages given oldest first: a day separator starts each day (and each
+    fragment), a group's incoming runs are headed by the sender's name, and only the last
+    bubble of a run shows its time."""
     out: list[Bubble] = []
     previous: Bubble | None = None
     previous_sender: str | None = None
     for v in views:
-        found = attachments(v.parts)
-        counts: dict[str, int] = {}
-        for r in v.reactions:
-            mark = _REACTIONS.get(r.reaction, r.reaction)
-            counts[mark] = counts.get(mark, 0) + 1
-        b = Bubble(
-            id=v.id,
-            side="out" if v.direction == "out" else "in",
-            date=v.date,
-            text=highlight(v.body, query if v.id == hit else None),
-            subject=v.subject,
-            read=v.read,
-            attachments=found,
-            reactions=sorted(counts.items()),
-            status=_STATUS.get(v.status) if v.direction == "out" else None,
-            who="you" if v.direction == "out" else names.person(v.sender),
-            hit=v.id == hit,
-            media=[a for a in found if a.kind in ("image", "video")],
-            files=[a for a in found if a.kind in ("audio", "file")],
-        )
+        b = bubble(v, names, hit=v.id == hit, query=query)
         day = _day(v.date)
         if previous is None or _day(previous.date) != day:
             b.day = day
