@@ -94,6 +94,12 @@ def test_deleting_a_conversation_can_be_undone_then_happens(server, page: Page, 
         expect(page.get_by_role("heading", name="Hiking crew")).to_be_visible()
         group_sender = page.locator(f"#m{scene.ids['hike-2']} .sender")
         expect(group_sender).to_have_text("+1 555-010-0003")
+        page.get_by_role("button", name="Mark conversation as unread").click()
+        newest_incoming = page.locator(f"#m{scene.ids['hike-5']}")
+        expect(newest_incoming).to_have_class(re.compile(r"\bunread\b"))
+        expect(page.locator(f'#conversations li[data-id="{hike}"] .badge')).to_be_visible()
+        assert phone.get([scene.ids["hike-5"]])[0]["read"] is False
+
         page.get_by_role("button", name="Delete conversation").click()
         expect(page.locator("#thread")).to_be_hidden()
         page.get_by_role("button", name="Undo").click()

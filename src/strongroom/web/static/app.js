@@ -47,9 +47,9 @@
     } catch (err) {
       throw new Error("the server cannot be reached; check your connection");
     }
-    if (response.redirected && new URL(response.url).pathname === "/login") {
-      window.location.assign("/login");
-      throw new Error("you were logged out");
+    if (response.redirected) { /* logged out, or the account was cancelled: go where it says */
+      window.location.assign(response.url);
+      throw new Error("this page is no longer available");
     }
     if (!response.ok) throw new Error(response.status === 404 ? "it is not there any more" : "the server answered " + response.status);
     const template = document.createElement("template");

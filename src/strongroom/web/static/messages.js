@@ -61,6 +61,10 @@
     if (!list) return;
     const fragment = await S.fragment("/messages/list?current=" + cid);
     const fresh = Array.from(fragment.querySelectorAll("li[data-id]"));
+    if (!fresh.length) { /* everything was deleted, or the service turned off, elsewhere */
+      window.location.assign("/messages");
+      return;
+    }
     const wanted = new Set(fresh.map(function (li) { return li.dataset.id; }));
     let previous = null;
     fresh.forEach(function (li) {
@@ -251,13 +255,16 @@
 
   async function deleteConversation() {
     const item = list && list.querySelector('li[data-id="' + cid + '"]');
+    const note = document.getElementById("thread-gone");
     conversationGone = true;
     thread.hidden = true;
+    if (note) note.hidden = false;
     if (item) item.hidden = true;
     const how = await S.toast("Conversation deleted.", { undo: true, seconds: UNDO_SECONDS, focusUndo: true });
     if (how === "undo") {
       conversationGone = false;
       thread.hidden = false;
+      if (note) note.hidden = true;
       if (item) item.hidden = false;
       thread.focus({ preventScroll: true });
       return;
@@ -268,6 +275,7 @@
     } catch (err) {
       conversationGone = false;
       thread.hidden = false;
+      if (note) note.hidden = true;
       if (item) item.hidden = false;
       S.error("The conversation was not deleted: " + err.message + ".");
     }
