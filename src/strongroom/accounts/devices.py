@@ -19,16 +19,57 @@ SEEN_RESOLUTION_MS = 60_000
 
 
 @dataclass(frozen=True)
+class UploadSummary:
+    """What one upload batch from a device held, by outcome."""
+
+    messages: int
+    new: int
+    duplicates: int
+    rejected: int
+    attachments: int
+
+    def as_json(self) -> dict[str, int]:
+        return {
+            "messages": self.messages,
+            "new": self.new,
+            "duplicates": self.duplicates,
+            "rejected": self.rejected,
+            "attachments": self.attachments,
+        }
+
+    @classmethod
+    def of_json(cls, data: dict[str, int] | None) -> UploadSummary | None:
+        if not data:
+            return None
+        return cls(**{k: int(data.get(k, 0)) for k in _SUMMARY_FIELDS})
+
+
+_SUMMARY_FIELDS = ("messages", "new", "duplicates", "rejected", "attachments")
+
+
+@dataclass(frozen=True)
 class DeviceView:
     device_id: str
     name: str
     platform: str
     created_at: Millis
     last_seen_at: Millis | None
+    last_upload_at: Millis | None = None
+    last_upload: UploadSummary | None = None
+    uploaded_messages: int = 0
 
     @classmethod
     def of(cls, d: Device) -> DeviceView:
-        return cls(d.public_id, d.name, d.platform, d.created_at, d.last_seen_at)
+        return cls(
+            d.public_id,
+            d.name,
+            d.platform,
+            d.created_at,
+            d.last_seen_at,
+            d.last_upload_at,
+            UploadSummary.of_json(d.last_upload),
+            d.uploaded_messages or 0,
+        )
 
 
 def register_device(
@@ -86,3 +127,17 @@ def revoke_device(session: Session, account_id: int, device_id: str, now: Millis
 
 def touch_device(session: Session, device_pk: int, now: Millis) -> None:
     session.execute(update(Device).where(Device.id == device_pk).values(last_seen_at=now))
+
+
+def record_upload(session: Session, device_pk: int, summary: UploadSummary, now: Millis) -> None:
+    """Note a finished upload batch on the device (one UPDATE), for the backup health view."""
+    session.execute(
+        update(Device)
+        .where(Device.id == device_pk)
+        .values(
+            last_upload_at=now,
+            last_seen_at=now,
+            last_upload=summary.as_json(),
+            uploaded_messages=Device.uploaded_messages + summary.new,
+        )
+    )

@@ -48,6 +48,12 @@ class Device(Base):
     last_seen_at: Mapped[int | None] = mapped_column(BigInteger)
     revoked_at: Mapped[int | None] = mapped_column(BigInteger)
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    last_upload_at: Mapped[int | None] = mapped_column(BigInteger)
+    """When the device last finished an upload batch (its last successful backup)."""
+    last_upload: Mapped[dict[str, int] | None] = mapped_column(JSON)
+    """What that batch held: ``{"messages", "new", "duplicates", "rejected", "attachments"}``."""
+    uploaded_messages: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    """How many messages this device added to the vault, over its life."""
 
 
 class WebSession(Base):

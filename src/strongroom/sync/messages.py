@@ -9,7 +9,7 @@ import io
 from collections.abc import Callable, Iterator
 from typing import BinaryIO
 
-from strongroom.accounts import changes
+from strongroom.accounts import changes, devices
 from strongroom.accounts.keys import vault_for
 from strongroom.blobs import Vault
 from strongroom.content import store as content
@@ -97,7 +97,10 @@ def _result(o: Outcome) -> p.UploadResult:
     )
 
 
-def upload(rt: Runtime, account_id: int, body: p.UploadIn) -> p.UploadOut:
+def upload(
+    rt: Runtime, account_id: int, body: p.UploadIn, device_pk: int | None = None
+) -> p.UploadOut:
+    """Store a batch; when a device sent it, note the batch on the device (its backup health)."""
     with rt.db.read() as s:
         vault = vault_for(s, rt.store, rt.keyring, account_id)
     ingest = Ingest(rt.db, vault, rt.clock, account_id, source="device")
@@ -121,9 +124,23 @@ def upload(rt: Runtime, account_id: int, body: p.UploadIn) -> p.UploadOut:
             )
     for i, outcome in zip(where, ingest.add(batch), strict=True):
         results[i] = _result(outcome)
-    return p.UploadOut(
-        results=[r for r in results if r is not None], state=encode_state(ingest.state)
+    done = [r for r in results if r is not None]
+    if device_pk is not None:
+        _record(rt, device_pk, body, done)
+    return p.UploadOut(results=done, state=encode_state(ingest.state))
+
+
+def _record(rt: Runtime, device_pk: int, body: p.UploadIn, results: list[p.UploadResult]) -> None:
+    statuses = [r.status for r in results]
+    summary = devices.UploadSummary(
+        messages=len(results),
+        new=statuses.count("created"),
+        duplicates=statuses.count("duplicate"),
+        rejected=statuses.count("rejected"),
+        attachments=sum(len(item.parts) for item in body.items),
     )
+    with rt.db.write() as s:
+        devices.record_upload(s, device_pk, summary, rt.clock.now_ms())
 
 
 def message_out(v: service.MessageView) -> p.MessageOut:

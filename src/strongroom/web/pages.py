@@ -1,7 +1,9 @@
-"""Rendering pages: the Jinja2 environment, shared template context and filters."""
+"""Rendering pages: the Jinja2 environment, the navigation, shared template context and filters."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,12 +18,98 @@ from strongroom.units import human_bytes, human_time
 TEMPLATES = Path(__file__).parent / "templates"
 
 
+@dataclass(frozen=True)
+class NavItem:
+    """One destination of the main navigation (a sidebar on desktops, a tab bar on phones)."""
+
+    key: str
+    """What pages pass as ``active`` to highlight it."""
+    label: str
+    href: str
+    icon: str
+    """An id in ``static/icons.svg``."""
+    section: str = ""
+    """The sidebar heading it sits under; items of one section are listed together."""
+    on_phone: bool = True
+    """Shown in the phone's bottom tab bar (keep that to five items at most)."""
+
+
+NAV: tuple[NavItem, ...] = (
+    NavItem("messages", "Messages", "/messages", "chat"),
+    # The locker's tabs slot in here, each with section="Locker": photos, videos, music,
+    # documents and all files (icons of those names are in static/icons.svg); give the
+    # phone bar at most "photos" and "files" so it keeps five items.
+    NavItem("account", "Account", "/dashboard", "person"),
+)
+
+ACCOUNT_TABS: tuple[NavItem, ...] = (
+    NavItem("overview", "Overview", "/dashboard", "person"),
+    NavItem("devices", "Devices", "/account/devices", "phone"),
+    NavItem("messages-settings", "Messages", "/account/messages", "chat"),
+    NavItem("password", "Password", "/account/password", "key"),
+    NavItem("cancel", "Cancel account", "/account/cancel", "warning"),
+)
+
+
+def ago(ms: int | None, now: int) -> str:
+    """'just now', '5 minutes ago', '3 days ago' ('never' for None)."""
+    if ms is None:
+        return "never"
+    seconds = max(0, now - ms) // 1000
+    for size, unit in ((86_400 * 365, "year"), (86_400, "day"), (3600, "hour"), (60, "minute")):
+        if seconds >= size:
+            count = seconds // size
+            return f"{count} {unit}{'s' if count != 1 else ''} ago"
+    return "just now"
+
+
+def iso(ms: int | None) -> str:
+    """UTC milliseconds as ISO 8601, for ``<time datetime>`` (the browser shows local time)."""
+    if ms is None:
+        return ""
+    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def clock_time(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%H:%M")
+
+
+def day(ms: int) -> str:
+    when = datetime.fromtimestamp(ms / 1000, UTC)
+    return f"{when:%A}, {when.day} {when:%B %Y}"
+
+
+def short_date(ms: int | None, now: int) -> str:
+    """A list's date column: the time today, the date otherwise."""
+    if ms is None:
+        return ""
+    when = datetime.fromtimestamp(ms / 1000, UTC)
+    today = datetime.fromtimestamp(now / 1000, UTC)
+    if when.date() == today.date():
+        return when.strftime("%H:%M")
+    if when.year == today.year:
+        return f"{when.day} {when:%b}"
+    return f"{when.day} {when:%b %Y}"
+
+
+def count(n: int) -> str:
+    return f"{n:,}"
+
+
 def make_templates() -> Jinja2Templates:
     templates = Jinja2Templates(directory=str(TEMPLATES))
     env = templates.env
     env.filters["bytes"] = human_bytes
     env.filters["when"] = human_time
+    env.filters["ago"] = ago
+    env.filters["iso"] = iso
+    env.filters["clock"] = clock_time
+    env.filters["day"] = day
+    env.filters["short_date"] = short_date
+    env.filters["count"] = count
     env.globals["version"] = __version__
+    env.globals["nav"] = NAV
+    env.globals["account_tabs"] = ACCOUNT_TABS
     return templates
 
 
@@ -34,7 +122,11 @@ def render(
     status: int = 200,
 ) -> Response:
     templates: Jinja2Templates = request.app.state.templates
-    full = {"principal": principal, "csrf_token": principal.csrf_token if principal else None}
+    full = {
+        "principal": principal,
+        "csrf_token": principal.csrf_token if principal else None,
+        "now": request.app.state.runtime.clock.now_ms(),
+    }
     full.update(context)
     response = templates.TemplateResponse(request, template, full, status_code=status)
     response.headers["Cache-Control"] = "no-store"

@@ -24,21 +24,38 @@ class DeviceRegistration(BaseModel):
     platform: Platform
 
 
+class UploadSummaryOut(BaseModel):
+    messages: int = Field(description="Messages in the batch.")
+    new: int = Field(description="Messages the vault did not have yet.")
+    duplicates: int
+    rejected: int
+    attachments: int
+
+
 class DeviceOut(BaseModel):
     device_id: str
     name: str
     platform: str
     created_at: int
     last_seen_at: int | None
+    last_upload_at: int | None = Field(
+        None, description="When the device last finished an upload (its last backup)."
+    )
+    last_upload: UploadSummaryOut | None = Field(None, description="What that upload held.")
+    uploaded_messages: int = Field(0, description="Messages this device added, over its life.")
 
     @classmethod
     def of(cls, d: DeviceView) -> DeviceOut:
+        last = d.last_upload
         return cls(
             device_id=d.device_id,
             name=d.name,
             platform=d.platform,
             created_at=d.created_at,
             last_seen_at=d.last_seen_at,
+            last_upload_at=d.last_upload_at,
+            last_upload=UploadSummaryOut(**last.as_json()) if last else None,
+            uploaded_messages=d.uploaded_messages,
         )
 
 

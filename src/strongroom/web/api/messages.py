@@ -30,7 +30,7 @@ def _hub(request: Request) -> EventHub:
 
 @router.post("/messages/upload", summary="Store a batch of up to 1,000 messages")
 def upload(body: p.UploadIn, user: CurrentUser, rt: RuntimeDep, request: Request) -> p.UploadOut:
-    out = sync.upload(rt, user.account_id, body)
+    out = sync.upload(rt, user.account_id, body, user.device_pk)
     _hub(request).poke()
     return out
 

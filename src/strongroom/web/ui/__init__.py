@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from strongroom.web.ui import accounts, shares
+from strongroom.web.ui import accounts, dashboard, messages, settings, shares
 
 
 def router() -> APIRouter:
     pages = APIRouter(include_in_schema=False)
-    pages.include_router(accounts.router)
-    pages.include_router(shares.router)
+    for module in (accounts, dashboard, settings, messages, shares):
+        pages.include_router(module.router)
     return pages

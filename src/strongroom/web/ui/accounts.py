@@ -1,4 +1,4 @@
-"""Pages for signing up, logging in and out, the dashboard and the password."""
+"""Pages for signing up, logging in and out, the password and reactivation."""
 
 from __future__ import annotations
 
@@ -9,13 +9,14 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from strongroom.accounts import auth, devices, lifecycle, service, sessions, usage
+from strongroom.accounts import lifecycle, service, sessions
 from strongroom.errors import PermissionDenied, StrongroomError
 from strongroom.web import deps
 from strongroom.web.api.devices import login_policy
 from strongroom.web.deps import RuntimeDep
 from strongroom.web.errors import status_of
 from strongroom.web.pages import render
+from strongroom.web.ui.access import check_form, require_user
 
 router = APIRouter(include_in_schema=False)
 
@@ -75,18 +76,6 @@ def _auth_page(
     context = {"csrf_token": token, "error": error, "open_signup": rt.settings.open_signup}
     response = render(request, template, context, status=status)
     return _set_login_csrf(request, response, token)
-
-
-def _require(request: Request, rt: RuntimeDep) -> auth.Principal | Response:
-    principal = deps.optional_principal(request, rt)
-    if principal is None:
-        return RedirectResponse("/login", status_code=303)
-    return principal
-
-
-def _check_form_csrf(request: Request, principal: auth.Principal, form: Any) -> None:
-    deps.check_same_origin(request)
-    deps.check_csrf(request, principal, str(form.get("csrf_token", "")))
 
 
 @router.get("/")
@@ -160,7 +149,7 @@ async def logout(request: Request, rt: RuntimeDep) -> Response:
     principal = deps.optional_principal(request, rt)
     if principal is not None:
         form = await request.form()
-        _check_form_csrf(request, principal, form)
+        check_form(request, principal, form)
         assert principal.session_pk is not None
         with rt.db.write() as s:
             sessions.end_session(s, principal.session_pk)
@@ -169,36 +158,26 @@ async def logout(request: Request, rt: RuntimeDep) -> Response:
     return response
 
 
-@router.get("/dashboard")
-def dashboard(request: Request, rt: RuntimeDep) -> Response:
-    principal = _require(request, rt)
-    if isinstance(principal, Response):
-        return principal
-    if not principal.active:
-        return RedirectResponse("/account/reactivate", status_code=303)
-    with rt.db.read() as s:
-        account = service.AccountView.of(service.get_account(s, principal.account_id))
-        used = usage.usage(s, principal.account_id)
-        device_list = devices.list_devices(s, principal.account_id)
-    context = {"account": account, "usage": used, "devices": device_list}
-    return render(request, "accounts/dashboard.html", context, principal=principal)
-
-
 @router.get("/account/password")
 def password_page(request: Request, rt: RuntimeDep) -> Response:
-    principal = _require(request, rt)
+    principal = require_user(request, rt, active=False)
     if isinstance(principal, Response):
         return principal
-    return render(request, "accounts/password.html", {}, principal=principal)
+    return render(
+        request,
+        "accounts/password.html",
+        {"active": "account", "tab": "password"},
+        principal=principal,
+    )
 
 
 @router.post("/account/password")
 async def password_change(request: Request, rt: RuntimeDep) -> Response:
-    principal = _require(request, rt)
+    principal = require_user(request, rt, active=False)
     if isinstance(principal, Response):
         return principal
     form = await request.form()
-    _check_form_csrf(request, principal, form)
+    check_form(request, principal, form)
     new = str(form.get("new_password", ""))
     error = None if new == str(form.get("confirm", "")) else "The new passwords do not match."
     if error is None:
@@ -214,7 +193,7 @@ async def password_change(request: Request, rt: RuntimeDep) -> Response:
                 sessions.end_other_sessions(s, principal.account_id, principal.session_pk)
         except StrongroomError as e:
             error = e.detail
-    context = {"error": error, "done": error is None}
+    context = {"error": error, "done": error is None, "active": "account", "tab": "password"}
     return render(
         request,
         "accounts/password.html",
@@ -226,7 +205,7 @@ async def password_change(request: Request, rt: RuntimeDep) -> Response:
 
 @router.get("/account/reactivate")
 def reactivate_page(request: Request, rt: RuntimeDep) -> Response:
-    principal = _require(request, rt)
+    principal = require_user(request, rt, active=False)
     if isinstance(principal, Response):
         return principal
     if principal.active:
@@ -238,10 +217,10 @@ def reactivate_page(request: Request, rt: RuntimeDep) -> Response:
 
 @router.post("/account/reactivate")
 async def reactivate(request: Request, rt: RuntimeDep) -> Response:
-    principal = _require(request, rt)
+    principal = require_user(request, rt, active=False)
     if isinstance(principal, Response):
         return principal
-    _check_form_csrf(request, principal, await request.form())
+    check_form(request, principal, await request.form())
     with rt.db.write() as s:
         lifecycle.reactivate(s, principal.account_id, now=rt.clock.now_ms())
     return RedirectResponse("/dashboard", status_code=303)
