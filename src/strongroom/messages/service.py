@@ -303,3 +303,31 @@ def all_ids(session: Session, account_id: int, after_id: int | None, limit: int)
     if after_id is not None:
         query = query.where(Message.id > after_id)
     return list(session.scalars(query.order_by(Message.id).limit(min(limit, 10_000))))
+
+
+def conversation_messages_after(
+    session: Session, account_id: int, conversation_id: int, after_id: int, limit: int
+) -> list[MessageView]:
+    """The messages of a conversation newer than ``after_id``, oldest first.  Raises NotFound."""
+    conversation(session, account_id, conversation_id)
+    ids = list(
+        session.scalars(
+            select(Message.id)
+            .where(Message.conversation_id == conversation_id, Message.id > after_id)
+            .order_by(Message.id)
+            .limit(min(limit, MAX_PAGE))
+        )
+    )
+    return get_messages(session, account_id, ids)[0]
+
+
+def conversation_titles(
+    session: Session, account_id: int, conversation_ids: set[int]
+) -> dict[int, str | None]:
+    """Group titles of the account's conversations (None for untitled ones)."""
+    rows = session.execute(
+        select(Conversation.id, Conversation.title).where(
+            Conversation.account_id == account_id, Conversation.id.in_(conversation_ids)
+        )
+    ).all()
+    return {int(i): t for i, t in rows}

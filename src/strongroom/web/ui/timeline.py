@@ -10,12 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from strongroom.messages import search as search_mod
 from strongroom.messages import service
-from strongroom.messages.models import Conversation, Message
 from strongroom.messages.service import ConversationView, MessageView
 from strongroom.runtime import Runtime
 from strongroom.sync import messages as sync
@@ -85,17 +83,10 @@ def after(
     session: Session, account_id: int, conversation_id: int, after_id: int, limit: int = WINDOW
 ) -> Window:
     """The messages just newer than ``after_id``.  Raises NotFound."""
-    service.conversation(session, account_id, conversation_id)
-    ids = list(
-        session.scalars(
-            select(Message.id)
-            .where(Message.conversation_id == conversation_id, Message.id > after_id)
-            .order_by(Message.id)
-            .limit(limit + 1)
-        )
+    found = service.conversation_messages_after(
+        session, account_id, conversation_id, after_id, limit + 1
     )
-    found, _ = service.get_messages(session, account_id, ids[:limit])
-    return Window(found, False, len(ids) > limit)
+    return Window(found[:limit], False, len(found) > limit)
 
 
 def around(session: Session, account_id: int, conversation_id: int, message_id: int) -> Window:
@@ -126,9 +117,5 @@ def search(rt: Runtime, account_id: int, query: str, cursor: str | None) -> Hits
     )
     wanted = {int(h.message.conversation_id) for h in found.results}
     with rt.db.read() as s:
-        rows = s.execute(
-            select(Conversation.id, Conversation.title).where(
-                Conversation.account_id == account_id, Conversation.id.in_(wanted)
-            )
-        ).all()
-    return Hits(found.results, {str(i): t for i, t in rows}, found.cursor)
+        titles = service.conversation_titles(s, account_id, wanted)
+    return Hits(found.results, {str(i): t for i, t in titles.items()}, found.cursor)
