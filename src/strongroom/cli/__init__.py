@@ -10,7 +10,7 @@ import sys
 import typer
 
 from strongroom import __version__
-from strongroom.cli import serve, storage, users, worker
+from strongroom.cli import exports, serve, storage, users, worker
 from strongroom.cli.context import Context
 from strongroom.errors import StrongroomError
 
@@ -49,6 +49,7 @@ app.add_typer(users.app, name="user")
 serve.register(app)
 worker.register(app)
 storage.register(app)
+exports.register(app)
 
 
 def main() -> None:
