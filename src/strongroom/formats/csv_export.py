@@ -26,8 +26,9 @@ CRLF line ends, and a header row with these columns:
 Calls are not rows of this file (the JSON and SMS Backup & Restore exports carry them).
 
 A cell that a spreadsheet would run as a formula (starting with ``=``, ``@``, a tab or carriage
-return, or ``+``/``-`` followed by anything but a phone number) gets a leading ``'``, the
-usual defence against CSV injection; phone numbers such as ``+15550100001`` are left alone.
+return, or ``+``/``-`` followed by anything but phone numbers) gets a leading ``'``, the usual
+defence against CSV injection; phone numbers such as ``+15550100001`` (or lists of them) are
+left alone.
 """
 
 from __future__ import annotations
@@ -48,7 +49,8 @@ COLUMNS = (
     "read subject body attachments attachment_count reactions guid source"
 ).split()
 FLUSH_AT = 64 * 1024
-_NUMBER = re.compile(r"^[+-][0-9 ().\-]*$")
+_NUMBER = re.compile(r"^[+-][0-9 ().;+\-]*$")
+"""Phone numbers and lists of them: no letters, so no function a spreadsheet could call."""
 
 
 def defuse(cell: str) -> str:
