@@ -97,12 +97,15 @@ class HtmlWriter:
 
     def write_folder(self, records: Iterable[Record], folder: Folder) -> None:
         run = _Run(self, folder)
-        for record in records:
-            if isinstance(record, MessageRecord):
-                run.message(record)
-            elif isinstance(record, CallRecord):
-                run.call(record)
-        run.finish()
+        try:
+            for record in records:
+                if isinstance(record, MessageRecord):
+                    run.message(record)
+                elif isinstance(record, CallRecord):
+                    run.call(record)
+            run.finish()
+        finally:
+            run.discard()
 
 
 class _Run:
@@ -208,6 +211,12 @@ class _Run:
         moment = datetime.fromtimestamp(record.date_ms / 1000, self.w.tz)
         self.calls.emit(h.call_row(record, moment))
         self.calls.count += 1
+
+    def discard(self) -> None:
+        """Free the spool files of pages not written (after an error)."""
+        for page in (self.page, self.calls):
+            if page is not None:
+                page.spool.close()
 
     def finish(self) -> None:
         if self.page is not None:

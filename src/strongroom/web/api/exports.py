@@ -13,10 +13,11 @@ import logging
 import queue
 import threading
 from collections.abc import Callable, Iterator
-from typing import Annotated, BinaryIO, cast
+from typing import Annotated, Any, BinaryIO, cast
 
 from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
+from starlette.types import Receive, Scope, Send
 
 from strongroom.errors import NotFound
 from strongroom.formats.exports import FORMATS, export_format, write_stream
@@ -102,8 +103,23 @@ class _Pipe:
             self.stopped.set()
 
 
-def streamed(write: Callable[[BinaryIO], object]) -> Iterator[bytes]:
-    """The bytes ``write`` writes to a stream, as an iterator (``write`` runs in a thread).
+class _PipeResponse(StreamingResponse):
+    """A streamed response that stops its writer when it ends, however it ends (finished, the
+    client gone, or an error)."""
+
+    def __init__(self, pipe: _Pipe, body: Iterator[bytes], **kwargs: Any) -> None:
+        super().__init__(body, **kwargs)
+        self.pipe = pipe
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self.pipe.stopped.set()
+
+
+def streamed(write: Callable[[BinaryIO], object], **kwargs: Any) -> StreamingResponse:
+    """A response with the bytes ``write`` writes to a stream (``write`` runs in a thread).
 
     Waits for the first piece, so that an export failing at once raises here (and the caller
     answers with a proper error) rather than after the response has started.
@@ -112,7 +128,8 @@ def streamed(write: Callable[[BinaryIO], object]) -> Iterator[bytes]:
     threading.Thread(target=pipe.run, args=(write,), name="export", daemon=True).start()
     pieces = pipe.pieces()
     first = next(pieces, None)
-    return itertools.chain([first] if first is not None else [], pieces)
+    body = itertools.chain([first] if first is not None else [], pieces)
+    return _PipeResponse(pipe, body, **kwargs)
 
 
 def _selection(conversation: str | None, since: str | None, until: str | None) -> export.Selection:
@@ -155,8 +172,8 @@ def download_export(
         rt, user.account_id, selection, by_conversation=fmt.grouped
     )  # raises NotFound for a conversation that is not the caller's, before anything is sent
     who = user.username if selection.conversation_id is None else f"{user.username}-{conversation}"
-    return StreamingResponse(
-        streamed(lambda out: write_stream(fmt.name, source, out)),
+    return streamed(
+        lambda out: write_stream(fmt.name, source, out),
         media_type=fmt.media_type,
         headers={
             "Content-Disposition": disposition(
