@@ -28,8 +28,9 @@ from tests.formats.export_builders import T0, account
 class ListSource:
     """Records held in a list, as an export source."""
 
-    def __init__(self, records) -> None:
+    def __init__(self, records, owner_number=None) -> None:
         self.records = records
+        self.owner_number = owner_number
 
     def __iter__(self):
         return iter(self.records)

@@ -56,6 +56,7 @@ def conversation_with(phone, handle: str) -> str:
 def test_uploaded_messages_come_back_from_an_sbr_xml_download(runtime, connect, tmp_path):
     make_user(runtime)
     phone = connect()
+    phone.update_account(phone_numbers=["(555) 010-0000"])
     items = fill(phone)
     r = download(phone, format="sbr-xml")
     assert r.status_code == 200, r.text
@@ -75,6 +76,8 @@ def test_uploaded_messages_come_back_from_an_sbr_xml_download(runtime, connect, 
         ("text/x-vcard", "bob.vcf", b"BEGIN:VCARD\r\nEND:VCARD\r\n"),
     ]
     assert b'count="3"' in r.content[:200]
+    # the owner is the To of a received MMS, as the phone itself records it
+    assert b'<addr address="+15550100000" type="151"' in r.content
 
 
 def test_every_format_downloads_as_what_it_is(runtime, connect):

@@ -30,6 +30,9 @@ from strongroom.messages.records import CallRecord, MessageRecord, Record
 
 
 class Source(Protocol):
+    owner_number: str | None
+    """The account owner's number, if known (SMS Backup & Restore names it in MMS)."""
+
     def __iter__(self) -> Iterator[MessageRecord | CallRecord]:
         """Messages, then calls; a fresh pass each time."""
 
@@ -112,6 +115,7 @@ class _Counted:
 
     def __init__(self, source: Source, report: ExportReport) -> None:
         self.source, self.report = source, report
+        self.owner_number = source.owner_number
 
     def __iter__(self) -> Iterator[MessageRecord | CallRecord]:
         self.report.messages = self.report.calls = 0
@@ -150,7 +154,8 @@ def write_stream(name: str, source: Source, out: BinaryIO) -> ExportReport:
     counted = _Counted(source, report)
     fmt = export_format(name)
     if fmt.name == "sbr-xml":
-        SbrXmlWriter().write(counted.messages(), out, count=source.message_count())
+        writer = SbrXmlWriter(owner_number=source.owner_number)
+        writer.write(counted.messages(), out, count=source.message_count())
     else:
         WRITERS[fmt.name].write(counted, out)
     return report
@@ -172,7 +177,8 @@ def write_path(name: str, source: Source, path: Path) -> ExportReport:
             HtmlWriter().write_folder(counted, DirectoryFolder(path))
             report.paths.append(path)
         elif fmt.name == "sbr-xml":
-            _atomic(path, lambda out: SbrXmlWriter().write(counted.messages(), out))
+            writer = SbrXmlWriter(owner_number=source.owner_number)
+            _atomic(path, lambda out: writer.write(counted.messages(), out))
             report.paths.append(path)
             calls = calls_path(path)
             _atomic(calls, lambda out: SbrCallsWriter().write(counted.calls(), out))

@@ -244,10 +244,12 @@ class _Run:
             first = datetime.fromtimestamp(c.first_ms / 1000, self.w.tz)
             last = datetime.fromtimestamp(c.last_ms / 1000, self.w.tz)
             people = "" if c.name == ", ".join(c.participants) else ", ".join(c.participants)
+            count = "1 message" if c.messages == 1 else f"{c.messages} messages"
+            note = " \u00b7 ".join(x for x in (people, count) if x)
             lines.append(
                 f'<li><a href="{h.href(c.page_name(1))}"><span class="name">{h.esc(c.name)}</span>'
-                f'<br><span class="note">{h.esc(people)} {c.messages} messages, '
-                f"{first:%Y-%m-%d} to {last:%Y-%m-%d}</span></a></li>\n"
+                f'<br><span class="note">{h.esc(note)}, {first:%Y-%m-%d} to {last:%Y-%m-%d}'
+                "</span></a></li>\n"
             )
         lines.append("</ul>\n" + h.PAGE_END)
         return "".join(lines)

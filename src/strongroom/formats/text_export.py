@@ -43,6 +43,8 @@ def human_size(size: int) -> str:
 
 def _clean(text: str) -> str:
     """Text without control characters other than line breaks and tabs (no terminal escapes)."""
+    if text.isprintable():
+        return text
     return "".join(c if c.isprintable() or c in "\n\t" else "\ufffd" for c in text)
 
 

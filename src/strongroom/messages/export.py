@@ -28,11 +28,13 @@ from sqlalchemy.orm import Session
 
 from strongroom.accounts import usage
 from strongroom.accounts.keys import vault_for
+from strongroom.accounts.service import get_account
 from strongroom.blobs import Vault
 from strongroom.content import store as content
 from strongroom.db import Database
 from strongroom.errors import InvalidInput
 from strongroom.messages import ids, service, threads
+from strongroom.messages.handles import normalise_many
 from strongroom.messages.models import Call, Conversation, Handle, Message, MessagePart, Reaction
 from strongroom.messages.records import (
     CallRecord,
@@ -115,6 +117,8 @@ class VaultRecords:
     account_id: int
     selection: Selection = Selection()
     by_conversation: bool = False
+    owner_number: str | None = None
+    """The owner's own number (E.164), for formats that name the owner (MMS addresses)."""
 
     def __iter__(self) -> Iterator[MessageRecord | CallRecord]:
         yield from self.messages()
@@ -191,7 +195,11 @@ def account_records(
     """:func:`open_records` for an account of an installation (its vault opened with its key)."""
     with rt.db.read() as s:
         vault = vault_for(s, rt.store, rt.keyring, account_id)
-    return open_records(rt.db, vault, account_id, selection, by_conversation=by_conversation)
+        account = get_account(s, account_id)
+        numbers = normalise_many(list(account.phone_numbers or []), account.default_region)
+    records = open_records(rt.db, vault, account_id, selection, by_conversation=by_conversation)
+    records.owner_number = numbers[0] if numbers else None
+    return records
 
 
 def _conversation_ids(db: Database, account_id: int) -> Iterator[int]:
@@ -223,92 +231,158 @@ def _message_query(query: Any, account_id: int, selection: Selection, cid: int |
     return query
 
 
+_COLUMNS = (
+    Message.id,
+    Message.conversation_id,
+    Message.kind,
+    Message.direction,
+    Message.sender_id,
+    Message.date,
+    Message.date_sent,
+    Message.date_precision,
+    Message.read,
+    Message.status,
+    Message.subject,
+    Message.body,
+    Message.part_count,
+    Message.guid,
+    Message.reply_to_guid,
+    Message.source,
+    Message.extra,
+)
+
+
+class _Names:
+    """Handle values and conversations' participants and titles, remembered across pages (an
+    export reads the same few thousand again and again); forgotten past :data:`LIMIT` entries
+    so that memory stays bounded."""
+
+    LIMIT = 20_000
+
+    def __init__(self) -> None:
+        self.handles: dict[int, str] = {}
+        self.conversations: dict[int, tuple[list[str], str | None]] = {}
+
+    def load(self, s: Session, handle_ids: set[int], conversation_ids: set[int]) -> None:
+        if len(self.handles) + len(self.conversations) > self.LIMIT:
+            self.handles.clear()
+            self.conversations.clear()
+        handle_ids -= self.handles.keys()
+        if handle_ids:
+            query = select(Handle.id, Handle.value).where(Handle.id.in_(handle_ids))
+            self.handles.update({int(i): str(v) for i, v in s.execute(query)})
+        conversation_ids -= self.conversations.keys()
+        if conversation_ids:
+            people = threads.participants_of(s, conversation_ids)
+            titles = select(Conversation.id, Conversation.title).where(
+                Conversation.id.in_(conversation_ids)
+            )
+            for cid, title in s.execute(titles):
+                self.conversations[int(cid)] = (people.get(int(cid), []), title)
+
+
 def _messages(
     db: Database, vault: Vault, account_id: int, selection: Selection, cid: int | None
 ) -> Iterator[MessageRecord]:
     after = None
+    names = _Names()
     while True:
         with db.read() as s:
-            query = _message_query(select(Message), account_id, selection, cid)
+            query = _message_query(select(*_COLUMNS), account_id, selection, cid)
             if after is not None:
                 query = query.where(Message.id > after)
-            rows = list(s.scalars(query.order_by(Message.id).limit(PAGE)))
-            page = _records(s, db, vault, rows)
+            rows = list(s.execute(query.order_by(Message.id).limit(PAGE)))
+            page = _records(s, db, vault, rows, names, (account_id, cid))
         yield from page
         if len(rows) < PAGE:
             return
         after = rows[-1].id
 
 
-def _records(s: Session, db: Database, vault: Vault, rows: list[Message]) -> list[MessageRecord]:
+def _records(
+    s: Session,
+    db: Database,
+    vault: Vault,
+    rows: list[Any],
+    names: _Names,
+    where: tuple[int, int | None],
+) -> list[MessageRecord]:
     if not rows:
         return []
-    mids = [m.id for m in rows]
-    senders = {m.sender_id for m in rows if m.sender_id is not None}
-    handles: dict[int, str] = (
-        {
-            int(i): str(v)
-            for i, v in s.execute(select(Handle.id, Handle.value).where(Handle.id.in_(senders)))
-        }
-        if senders
-        else {}
+    names.load(
+        s, {m.sender_id for m in rows if m.sender_id is not None}, {m.conversation_id for m in rows}
     )
-    cids = {m.conversation_id for m in rows}
-    people = threads.participants_of(s, cids)
-    titles: dict[int, str | None] = {
-        int(cid): title
-        for cid, title in s.execute(
-            select(Conversation.id, Conversation.title).where(Conversation.id.in_(cids))
-        )
-    }
-    parts: dict[int, list[PartRecord]] = defaultdict(list)
-    for p in s.scalars(
-        select(MessagePart)
-        .where(MessagePart.message_id.in_(mids))
-        .order_by(MessagePart.message_id, MessagePart.seq)
-    ):
-        parts[p.message_id].append(
-            PartRecord(
-                p.content_type,
-                VaultContent(db, vault, p.content_id, p.size),
-                p.filename,
-                dict(p.extra or {}),
+    parts = _parts(s, db, vault, [m.id for m in rows if m.part_count])
+    reactions = _reactions(s, rows, *where)
+    records = []
+    for m in rows:
+        participants, title = names.conversations.get(m.conversation_id, ([], None))
+        records.append(
+            MessageRecord(
+                kind=m.kind,
+                direction=m.direction,
+                date_ms=m.date,
+                body=m.body,
+                sender=names.handles.get(m.sender_id) if m.sender_id is not None else None,
+                participants=list(participants),
+                date_sent_ms=m.date_sent,
+                date_precision="s" if m.date_precision == "s" else "ms",
+                read=m.read,
+                status=m.status,
+                subject=m.subject,
+                parts=parts.get(m.id, []),
+                guid=m.guid,
+                reply_to_guid=m.reply_to_guid,
+                reactions=reactions.get(m.id, []),
+                group_title=title,
+                source=m.source,
+                extra=dict(m.extra or {}),
             )
         )
-    reactions = _reactions(s, rows)
-    return [
-        MessageRecord(
-            kind=cast(Any, m.kind),
-            direction=cast(Any, m.direction),
-            date_ms=m.date,
-            body=m.body,
-            sender=handles.get(m.sender_id) if m.sender_id is not None else None,
-            participants=list(people.get(m.conversation_id, [])),
-            date_sent_ms=m.date_sent,
-            date_precision="s" if m.date_precision == "s" else "ms",
-            read=m.read,
-            status=m.status,
-            subject=m.subject,
-            parts=parts.get(m.id, []),
-            guid=m.guid,
-            reply_to_guid=m.reply_to_guid,
-            reactions=reactions.get(m.id, []),
-            group_title=titles.get(m.conversation_id),
-            source=m.source,
-            extra=dict(m.extra or {}),
+    return records
+
+
+def _parts(
+    s: Session, db: Database, vault: Vault, message_ids: list[int]
+) -> dict[int, list[PartRecord]]:
+    found: dict[int, list[PartRecord]] = defaultdict(list)
+    if not message_ids:
+        return found
+    for p in s.execute(
+        select(
+            MessagePart.message_id,
+            MessagePart.content_type,
+            MessagePart.filename,
+            MessagePart.size,
+            MessagePart.content_id,
+            MessagePart.extra,
         )
-        for m in rows
-    ]
+        .where(MessagePart.message_id.in_(message_ids))
+        .order_by(MessagePart.message_id, MessagePart.seq)
+    ):
+        content = VaultContent(db, vault, p.content_id, p.size)
+        found[p.message_id].append(
+            PartRecord(p.content_type, content, p.filename, dict(p.extra or {}))
+        )
+    return found
 
 
-def _reactions(s: Session, rows: list[Message]) -> dict[int, list[ReactionRecord]]:
+def _reactions(
+    s: Session, rows: list[Any], account_id: int, cid: int | None
+) -> dict[int, list[ReactionRecord]]:
     guids = {m.id: m.guid or "" for m in rows}
     found: dict[int, list[ReactionRecord]] = defaultdict(list)
-    for mid, reaction, sender, when in s.execute(
+    # Found through the page's own messages (the same index range), not a list of 500 ids.
+    query = (
         select(Reaction.message_id, Reaction.reaction, Handle.value, Reaction.date)
+        .join(Message, Message.id == Reaction.message_id)
         .outerjoin(Handle, Handle.id == Reaction.sender_id)
-        .where(Reaction.message_id.in_(list(guids)))
-        .order_by(Reaction.message_id, Reaction.date, Reaction.id)
+        .where(Message.account_id == account_id, Message.id.between(rows[0].id, rows[-1].id))
+    )
+    if cid is not None:
+        query = query.where(Message.conversation_id == cid)
+    for mid, reaction, sender, when in s.execute(
+        query.order_by(Reaction.message_id, Reaction.date, Reaction.id)
     ):
         found[mid].append(ReactionRecord(guids[mid], reaction, sender, when))
     return found
