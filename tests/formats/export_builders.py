@@ -31,17 +31,17 @@ HOSTILE_NAMES = [
 
 
 def sms(body: str, date: int, sender: str = ALICE, *, out: bool = False, **more: Any):
-    return MessageRecord(
-        kind="sms",
-        direction="out" if out else "in",
-        date_ms=date,
-        body=body,
-        sender=None if out else sender,
-        participants=[sender],
-        status="sent" if out else "received",
-        source="device",
-        **more,
-    )
+    values: dict[str, Any] = {
+        "kind": "sms",
+        "direction": "out" if out else "in",
+        "date_ms": date,
+        "body": body,
+        "sender": None if out else sender,
+        "participants": [sender],
+        "status": "sent" if out else "received",
+        "source": "device",
+    }
+    return MessageRecord(**(values | more))
 
 
 def group_mms(body: str, date: int, sender: str | None, parts: list[PartRecord], **more: Any):
