@@ -320,3 +320,20 @@ def test_dates_are_days_or_iso_times_in_utc(text_value, end, expected):
 def test_a_bad_date_names_the_option():
     with pytest.raises(InvalidInput, match="--until: 'yesterday' is not a date"):
         export.parse_when("yesterday", "--until")
+
+
+def test_a_stored_part_reads_as_a_stream_in_any_pieces(runtime, connect):
+    account_id = make_user(runtime)
+    data = bytes(range(256)) * 5000  # 1.28 MB: more than one stored chunk
+    connect().upload(
+        [message("big", kind="mms", parts=[upload_part(data, "application/pdf", "big.pdf")])]
+    )
+    [record] = records_of(runtime, account_id)
+    content = record.parts[0].content
+    with content.open() as f:
+        assert f.read(10) == data[:10]
+        rest = b""
+        while piece := f.read(65_537):
+            rest += piece
+    assert rest == data[10:] and content.read() == data
+    assert b"".join(content.chunks(1000)) == data

@@ -199,3 +199,15 @@ def test_an_empty_vault_exports_cleanly(runtime, connect, fmt):
     make_user(runtime)
     r = download(connect(), format=fmt)
     assert r.status_code == 200 and r.content
+
+
+def test_a_damaged_vault_answers_an_error_rather_than_a_broken_file(runtime, connect):
+    make_user(runtime)
+    phone = connect()
+    fill(phone)
+    for blob in (runtime.settings.data / "blobs").rglob("*"):
+        if blob.is_file():
+            blob.write_bytes(b"damaged")
+    r = download(phone, format="archive")
+    assert r.status_code == 503 and r.json()["code"], r.text
+    assert download(phone, format="csv").status_code == 200  # needs no attachment bytes

@@ -12,29 +12,14 @@ from rich.table import Table
 
 from strongroom.accounts.service import account_by_name
 from strongroom.cli.context import runtime
-from strongroom.errors import NotFound
 from strongroom.formats.exports import FORMATS, export_format, write_path
 from strongroom.messages import export
-from strongroom.sync.tokens import parse_id
 from strongroom.units import human_bytes
 
 
 def register(app: typer.Typer) -> None:
     app.command("export")(export_messages)
     app.command("stats")(stats)
-
-
-def _selection(conversation: str | None, since: str | None, until: str | None) -> export.Selection:
-    cid = None
-    if conversation is not None:
-        cid = parse_id(conversation.strip())
-        if cid is None:
-            raise NotFound(f"no conversation {conversation!r}")
-    return export.Selection(
-        conversation_id=cid,
-        since_ms=export.parse_when(since, "--since") if since else None,
-        until_ms=export.parse_when(until, "--until", end=True) if until else None,
-    )
 
 
 def export_messages(
@@ -59,7 +44,7 @@ def export_messages(
     """Export an account's messages and calls: SMS Backup & Restore XML (calls go to a
     calls-...xml beside it), SMS Backup+ mbox, HTML pages, text, CSV, JSON, or the archive."""
     fmt = export_format(format_name)
-    selection = _selection(conversation, since, until)
+    selection = export.parse_selection(conversation, since, until, prefix="--")
     with runtime(ctx) as rt:
         with rt.db.read() as s:
             account_id = account_by_name(s, user).id
@@ -83,6 +68,6 @@ def stats(
         return
     table = Table("", "", show_header=False, box=None)
     for key, value in asdict(found).items():
-        shown = human_bytes(value) if key.endswith("bytes") or key == "bytes_used" else str(value)
+        shown = human_bytes(value) if key in ("bytes_used", "quota_bytes") else str(value)
         table.add_row(key.replace("_", " "), shown)
     Console().print(table)

@@ -32,7 +32,7 @@ from strongroom.accounts.service import get_account
 from strongroom.blobs import Vault
 from strongroom.content import store as content
 from strongroom.db import Database
-from strongroom.errors import InvalidInput
+from strongroom.errors import InvalidInput, NotFound
 from strongroom.messages import ids, service, threads
 from strongroom.messages.handles import normalise_many
 from strongroom.messages.models import Call, Conversation, Handle, Message, MessagePart, Reaction
@@ -70,13 +70,16 @@ class VaultContent(PartContent):
     def open(self) -> BinaryIO:
         return cast(BinaryIO, io.BufferedReader(_PieceReader(self.chunks())))
 
+    def read(self) -> bytes:
+        return b"".join(self.chunks())
+
 
 class _PieceReader(io.RawIOBase):
     """A raw stream over an iterator of byte pieces."""
 
     def __init__(self, pieces: Iterator[bytes]) -> None:
         self._pieces = pieces
-        self._left = b""
+        self._left = memoryview(b"")  # a view, so taking from it copies nothing
 
     def readable(self) -> bool:
         return True
@@ -86,7 +89,7 @@ class _PieceReader(io.RawIOBase):
             piece = next(self._pieces, None)
             if piece is None:
                 return 0
-            self._left = piece
+            self._left = memoryview(piece)
         n = min(len(buffer), len(self._left))
         buffer[:n] = self._left[:n]
         self._left = self._left[n:]
@@ -421,9 +424,28 @@ def _calls(db: Database, account_id: int, selection: Selection) -> Iterator[Call
         after = (rows[-1][0].date, rows[-1][0].id)
 
 
-# -- dates ------------------------------------------------------------------------------------
+# -- what the caller asked for -------------------------------------------------------------------
 
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def parse_selection(
+    conversation: str | None, since: str | None, until: str | None, *, prefix: str = ""
+) -> Selection:
+    """A selection from the text a command line or a query string gives (``prefix`` ``--``
+    names options the way the command line spells them).  Raises NotFound for a conversation
+    id that cannot be one, InvalidInput for a date that is not one."""
+    cid = None
+    if conversation is not None:
+        text = conversation.strip()
+        if not (text.isascii() and text.isdigit() and len(text) <= 18):
+            raise NotFound(f"no conversation {conversation!r}")
+        cid = int(text)
+    return Selection(
+        conversation_id=cid,
+        since_ms=parse_when(since, f"{prefix}since") if since else None,
+        until_ms=parse_when(until, f"{prefix}until", end=True) if until else None,
+    )
 
 
 def parse_when(text: str, name: str, *, end: bool = False) -> int:

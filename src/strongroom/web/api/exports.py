@@ -19,10 +19,8 @@ from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
-from strongroom.errors import NotFound
 from strongroom.formats.exports import FORMATS, export_format, write_stream
 from strongroom.messages import export
-from strongroom.sync.tokens import parse_id
 from strongroom.web.deps import CurrentUser, RuntimeDep
 from strongroom.web.downloads import disposition
 
@@ -50,6 +48,9 @@ class _Pipe:
         self.queue: queue.Queue[object] = queue.Queue(PIECES_QUEUED)
         self.buffer = bytearray()
         self.stopped = threading.Event()
+        """Set by the reading side when it is done: the writer stops at its next write."""
+        self.finished = threading.Event()
+        """Set by the writing side when it has ended, one way or another."""
 
     def write(self, data: bytes) -> int:
         self.buffer += data
@@ -88,11 +89,21 @@ class _Pipe:
                 self._put(e)
             except _Stopped:
                 pass
+        finally:
+            self.finished.set()
+
+    def _get(self) -> object:
+        while True:
+            try:
+                return self.queue.get(timeout=1.0)
+            except queue.Empty:
+                if self.finished.is_set() and self.queue.empty():
+                    raise RuntimeError("the export stopped before it was read") from None
 
     def pieces(self) -> Iterator[bytes]:
         try:
             while True:
-                item = self.queue.get()
+                item = self._get()
                 if item is _END:
                     return
                 if isinstance(item, BaseException):
@@ -132,19 +143,6 @@ def streamed(write: Callable[[BinaryIO], object], **kwargs: Any) -> StreamingRes
     return _PipeResponse(pipe, body, **kwargs)
 
 
-def _selection(conversation: str | None, since: str | None, until: str | None) -> export.Selection:
-    cid = None
-    if conversation:
-        cid = parse_id(conversation)
-        if cid is None:
-            raise NotFound("no such conversation")
-    return export.Selection(
-        conversation_id=cid,
-        since_ms=export.parse_when(since, "since") if since else None,
-        until_ms=export.parse_when(until, "until", end=True) if until else None,
-    )
-
-
 @router.get(
     "/export",
     summary="Download an export of your messages",
@@ -167,7 +165,7 @@ def download_export(
     until: Annotated[str | None, Query(max_length=40)] = None,
 ) -> StreamingResponse:
     fmt = export_format(format_name)
-    selection = _selection(conversation, since, until)
+    selection = export.parse_selection(conversation or None, since, until)
     source = export.account_records(
         rt, user.account_id, selection, by_conversation=fmt.grouped
     )  # raises NotFound for a conversation that is not the caller's, before anything is sent
