@@ -145,3 +145,86 @@ def upload_bytes(
     assert r.headers["upload-offset"] == str(len(data))
     file_id = r.headers["strongroom-file-id"]
     return http.get(f"/api/v1/files/{file_id}", headers=headers).json()
+
+
+# --- the message vault, filled directly (for export tests) -----------------------------------
+
+
+def upload_part(data: bytes, content_type: str, filename: str | None = None) -> dict:
+    """A message part as a phone uploads it."""
+    import base64
+
+    return {
+        "content_type": content_type,
+        "filename": filename,
+        "data_base64": base64.b64encode(data).decode(),
+    }
+
+
+def vault_user(rt: Runtime, name: str = "alice", phone_numbers: list[str] | None = None) -> int:
+    """An account with the messages service on (and its own numbers, if given); its id."""
+    from strongroom.accounts.models import Account
+    from strongroom.messages import housekeeping
+
+    account_id = make_user(rt, name)
+    with rt.db.write() as s:
+        housekeeping.switch(s, account_id, True, None)
+        if phone_numbers:
+            s.get(Account, account_id).phone_numbers = phone_numbers
+    return account_id
+
+
+def store_records(rt: Runtime, account_id: int, records: list, source: str = "sbr-xml") -> list:
+    """Store records the way an import does (through the messages service); their outcomes."""
+    from strongroom.accounts.keys import vault_for
+    from strongroom.messages.ingest import Ingest
+
+    with rt.db.read() as s:
+        vault = vault_for(s, rt.store, rt.keyring, account_id)
+    ingest = Ingest(rt.db, vault, rt.clock, account_id, source=source)
+    outcomes = []
+    for start in range(0, len(records), 500):
+        outcomes += ingest.add([(None, r) for r in records[start : start + 500]])
+    return outcomes
+
+
+def store_call(
+    rt: Runtime,
+    account_id: int,
+    number: str,
+    date: int,
+    *,
+    duration_s: int = 60,
+    type: str = "incoming",
+    name: str | None = None,
+    extra: dict | None = None,
+) -> None:
+    """A call in the vault (no importer stores calls yet: this writes the row itself)."""
+    from sqlalchemy import select
+
+    from strongroom.db import upsert
+    from strongroom.messages.models import Call, Handle
+
+    with rt.db.write() as s:
+        upsert(
+            s,
+            Handle,
+            {"account_id": account_id, "value": number, "kind": "phone"},
+            key=["account_id", "value"],
+            update=None,
+        )
+        handle_id = s.scalar(
+            select(Handle.id).where(Handle.account_id == account_id, Handle.value == number)
+        )
+        s.add(
+            Call(
+                account_id=account_id,
+                handle_id=handle_id,
+                date=date,
+                duration_s=duration_s,
+                type=type,
+                name=name,
+                source="sbr-xml",
+                extra=extra or {},
+            )
+        )

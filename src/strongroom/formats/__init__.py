@@ -10,11 +10,16 @@ from __future__ import annotations
 from pathlib import Path
 
 from strongroom.formats.apple import APPLE_READERS
+from strongroom.formats.archive import ArchiveWriter
 from strongroom.formats.base import BadInput, Reader, ReadOptions, Writer
+from strongroom.formats.csv_export import CsvWriter
+from strongroom.formats.html_export import HtmlWriter
+from strongroom.formats.json_export import JsonWriter
 from strongroom.formats.sbr_xml import SbrXmlReader
 from strongroom.formats.sbr_xml_writer import SbrCallsWriter, SbrXmlWriter
 from strongroom.formats.sms_backup_plus import SbpEmlReader, SbpMboxReader
 from strongroom.formats.sms_backup_plus_writer import SbpMboxWriter, render_message
+from strongroom.formats.text_export import TextWriter
 
 __all__ = [
     "READERS",
@@ -39,6 +44,11 @@ WRITERS: dict[str, Writer] = {
     "sbr-xml": SbrXmlWriter(),
     "sbr-calls-xml": SbrCallsWriter(),
     "sbp-mbox": SbpMboxWriter(),
+    "html": HtmlWriter(),
+    "txt": TextWriter(),
+    "csv": CsvWriter(),
+    "json": JsonWriter(),
+    "archive": ArchiveWriter(),
 }
 WRITERS["mbox"] = WRITERS["sbp-mbox"]
 

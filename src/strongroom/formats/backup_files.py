@@ -53,13 +53,36 @@ def file_id(domain: str, relative_path: str) -> str:
     return hashlib.sha1(f"{domain}-{relative_path}".encode()).hexdigest()
 
 
+MAX_MANIFEST_PLIST = 16 * 1024 * 1024
+"""Real ``Manifest.plist`` files hold a few kilobytes to a few hundred; anything far larger is
+not one, and is refused before parsing."""
+
+
 def load_manifest_plist(folder: Path) -> dict[str, Any]:
     """``Manifest.plist`` of the backup ``folder``.  Raises BadInput if unreadable."""
     try:
         with (folder / "Manifest.plist").open("rb") as f:
-            data = plistlib.load(f)
-    except (OSError, plistlib.InvalidFileException, ValueError) as e:
-        raise BadInput(f"{folder.name}/Manifest.plist: not a readable property list ({e})") from e
+            raw = f.read(MAX_MANIFEST_PLIST + 1)
+        if len(raw) > MAX_MANIFEST_PLIST:
+            raise BadInput(f"{folder.name}/Manifest.plist: too large for a backup manifest")
+        data = plistlib.loads(raw)
+    # A damaged binary property list can claim absurd counts and sizes: plistlib then fails
+    # with MemoryError, OverflowError or struct errors rather than InvalidFileException.
+    except (
+        OSError,
+        plistlib.InvalidFileException,
+        ValueError,
+        MemoryError,
+        OverflowError,
+        RecursionError,
+        IndexError,
+        KeyError,
+        TypeError,
+        struct.error,
+    ) as e:
+        raise BadInput(
+            f"{folder.name}/Manifest.plist: not a readable property list ({type(e).__name__})"
+        ) from None
     if not isinstance(data, dict):
         raise BadInput(f"{folder.name}/Manifest.plist: not a dictionary")
     return data

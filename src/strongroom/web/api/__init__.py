@@ -9,6 +9,7 @@ from strongroom.web.api import (
     albums,
     conversations,
     devices,
+    exports,
     files,
     folders,
     messages,
@@ -28,6 +29,7 @@ MODULES = (
     folders,
     albums,
     shares,
+    exports,
 )
 
 
