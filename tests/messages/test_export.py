@@ -273,55 +273,6 @@ def test_reading_many_messages_does_not_grow_memory(runtime):
     assert all_pages < one_page * 1.5, (one_page, all_pages)
 
 
-def test_stats_count_what_was_stored(runtime, connect):
-    account_id = make_user(runtime)
-    phone = connect()
-    picture = png()
-    phone.upload(
-        [
-            message("a", sender=ALICE),
-            message("b", sender=BOB),
-            message(
-                "c",
-                kind="mms",
-                sender=ALICE,
-                parts=[
-                    upload_part(b"<smil/>", "application/smil", "s.xml"),
-                    upload_part(b"c", "text/plain", "t.txt"),
-                    upload_part(picture, "image/png", "p.png"),
-                    upload_part(b"vcard", "text/x-vcard", "v.vcf"),
-                ],
-            ),
-        ]
-    )
-    store_call(runtime, account_id, ALICE, 1_700_000_000_000)
-    with runtime.db.read() as s:
-        found = export.stats(s, account_id)
-    assert (found.messages, found.conversations, found.attachments, found.calls) == (3, 2, 2, 1)
-    assert found.files == 0
-    assert found.bytes_used == len(b"<smil/>") + 1 + len(picture) + len(b"vcard")
-    assert found.quota_bytes == runtime.settings.default_quota_bytes
-
-
-@pytest.mark.parametrize(
-    ("text_value", "end", "expected"),
-    [
-        ("2024-01-31", False, 1_706_659_200_000),
-        ("2024-01-31", True, 1_706_745_600_000),
-        ("2024-01-31T18:00:00Z", False, 1_706_724_000_000),
-        ("2024-01-31T19:00:00+01:00", True, 1_706_724_000_000),
-        ("2024-01-31T18:00", False, 1_706_724_000_000),
-    ],
-)
-def test_dates_are_days_or_iso_times_in_utc(text_value, end, expected):
-    assert export.parse_when(text_value, "--since", end=end) == expected
-
-
-def test_a_bad_date_names_the_option():
-    with pytest.raises(InvalidInput, match="--until: 'yesterday' is not a date"):
-        export.parse_when("yesterday", "--until")
-
-
 def test_a_stored_part_reads_as_a_stream_in_any_pieces(runtime, connect):
     account_id = make_user(runtime)
     data = bytes(range(256)) * 5000  # 1.28 MB: more than one stored chunk

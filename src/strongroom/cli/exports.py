@@ -14,6 +14,8 @@ from strongroom.accounts.service import account_by_name
 from strongroom.cli.context import runtime
 from strongroom.formats.exports import FORMATS, export_format, write_path
 from strongroom.messages import export
+from strongroom.messages.selection import parse_selection
+from strongroom.sync.stats import stats as account_stats
 from strongroom.units import human_bytes
 
 
@@ -44,7 +46,7 @@ def export_messages(
     """Export an account's messages and calls: SMS Backup & Restore XML (calls go to a
     calls-...xml beside it), SMS Backup+ mbox, HTML pages, text, CSV, JSON, or the archive."""
     fmt = export_format(format_name)
-    selection = export.parse_selection(conversation, since, until, prefix="--")
+    selection = parse_selection(conversation, since, until, prefix="--")
     with runtime(ctx) as rt:
         with rt.db.read() as s:
             account_id = account_by_name(s, user).id
@@ -62,7 +64,7 @@ def stats(
     """Count an account's messages, conversations, attachments, calls and files, and its
     storage use."""
     with runtime(ctx) as rt, rt.db.read() as s:
-        found = export.stats(s, account_by_name(s, user).id)
+        found = account_stats(s, account_by_name(s, user).id)
     if as_json:
         typer.echo(json.dumps(asdict(found)))
         return

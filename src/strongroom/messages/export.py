@@ -16,23 +16,20 @@ range is an id range: no sort and no scan outside the range.
 from __future__ import annotations
 
 import io
-import re
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
 from typing import Any, BinaryIO, cast
 
-from sqlalchemy import and_, func, inspect, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from strongroom.accounts import usage
 from strongroom.accounts.keys import vault_for
 from strongroom.accounts.service import get_account
 from strongroom.blobs import Vault
 from strongroom.content import store as content
 from strongroom.db import Database
-from strongroom.errors import InvalidInput, NotFound
+from strongroom.errors import InvalidInput
 from strongroom.messages import ids, service, threads
 from strongroom.messages.handles import normalise_many
 from strongroom.messages.models import Call, Conversation, Handle, Message, MessagePart, Reaction
@@ -422,111 +419,3 @@ def _calls(db: Database, account_id: int, selection: Selection) -> Iterator[Call
         if len(rows) < PAGE:
             return
         after = (rows[-1][0].date, rows[-1][0].id)
-
-
-# -- what the caller asked for -------------------------------------------------------------------
-
-_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-
-
-def parse_selection(
-    conversation: str | None, since: str | None, until: str | None, *, prefix: str = ""
-) -> Selection:
-    """A selection from the text a command line or a query string gives (``prefix`` ``--``
-    names options the way the command line spells them).  Raises NotFound for a conversation
-    id that cannot be one, InvalidInput for a date that is not one."""
-    cid = None
-    if conversation is not None:
-        text = conversation.strip()
-        if not (text.isascii() and text.isdigit() and len(text) <= 18):
-            raise NotFound(f"no conversation {conversation!r}")
-        cid = int(text)
-    return Selection(
-        conversation_id=cid,
-        since_ms=parse_when(since, f"{prefix}since") if since else None,
-        until_ms=parse_when(until, f"{prefix}until", end=True) if until else None,
-    )
-
-
-def parse_when(text: str, name: str, *, end: bool = False) -> int:
-    """A date (``YYYY-MM-DD``, UTC) or ISO 8601 time as UTC milliseconds.
-
-    A bare date means the start of that day; with ``end`` it means the end of it (the start of
-    the next day, since range ends are exclusive), so ``--until 2024-01-31`` takes all of
-    January 31.  A time without a zone is UTC.  Raises InvalidInput naming ``name``.
-    """
-    value = text.strip()
-    try:
-        if _DAY.match(value):
-            day = date.fromisoformat(value) + timedelta(days=1 if end else 0)
-            moment = datetime(day.year, day.month, day.day, tzinfo=UTC)
-        else:
-            moment = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
-            if moment.tzinfo is None:
-                moment = moment.replace(tzinfo=UTC)
-    except (ValueError, OverflowError):
-        raise InvalidInput(
-            f"{name}: {text!r} is not a date; use YYYY-MM-DD or ISO 8601 (2024-01-31T18:00:00Z)"
-        ) from None
-    return int(moment.timestamp() * 1000)
-
-
-# -- counts -----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class VaultStats:
-    """What an account holds: the keys of ``strongroom stats --json``."""
-
-    messages: int
-    conversations: int
-    attachments: int
-    calls: int
-    files: int
-    bytes_used: int
-    quota_bytes: int
-
-
-def stats(session: Session, account_id: int) -> VaultStats:
-    """Counts of the account's messages, conversations, attachments (parts other than text and
-    SMIL layout), calls and locker files, and its storage use.  Raises NotFound."""
-    used = usage.usage(session, account_id)
-
-    def count(query: Any) -> int:
-        return int(session.scalar(query) or 0)
-
-    attachments = select(func.count()).where(
-        MessagePart.account_id == account_id,
-        *[~func.lower(MessagePart.content_type).startswith(t) for t in _NOT_ATTACHMENTS],
-    )
-    return VaultStats(
-        messages=count(select(func.count()).where(Message.account_id == account_id)),
-        conversations=count(
-            select(func.count()).where(
-                Conversation.account_id == account_id, Conversation.message_count > 0
-            )
-        ),
-        attachments=count(attachments),
-        calls=count(select(func.count()).where(Call.account_id == account_id)),
-        files=_locker_files(session, account_id),
-        bytes_used=used.used_bytes,
-        quota_bytes=used.quota_bytes,
-    )
-
-
-def _locker_files(session: Session, account_id: int) -> int:
-    """Files in the locker, once it has a ``files`` table (issue 6); 0 until then."""
-    # The locker is not built yet and the messages domain may not import it; reading its table
-    # by name keeps ``stats`` right the day it lands, without a dependency either way.
-    connection = session.connection()
-    if not inspect(connection).has_table("files"):
-        return 0
-    from sqlalchemy import column, table
-
-    files = table("files", column("account_id"))
-    return int(
-        session.scalar(
-            select(func.count()).select_from(files).where(files.c.account_id == account_id)
-        )
-        or 0
-    )

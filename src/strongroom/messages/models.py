@@ -168,4 +168,7 @@ class Call(Base):
     source: Mapped[str] = mapped_column(String(32))
     extra: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
-    __table_args__ = (UniqueConstraint("account_id", "handle_id", "date", "type"),)
+    __table_args__ = (
+        UniqueConstraint("account_id", "handle_id", "date", "type"),
+        Index("ix_calls_account_date", "account_id", "date"),
+    )

@@ -21,6 +21,7 @@ from starlette.types import Receive, Scope, Send
 
 from strongroom.formats.exports import FORMATS, export_format, write_stream
 from strongroom.messages import export
+from strongroom.messages.selection import parse_selection
 from strongroom.web.deps import CurrentUser, RuntimeDep
 from strongroom.web.downloads import disposition
 
@@ -165,7 +166,7 @@ def download_export(
     until: Annotated[str | None, Query(max_length=40)] = None,
 ) -> StreamingResponse:
     fmt = export_format(format_name)
-    selection = export.parse_selection(conversation or None, since, until)
+    selection = parse_selection(conversation or None, since, until)
     source = export.account_records(
         rt, user.account_id, selection, by_conversation=fmt.grouped
     )  # raises NotFound for a conversation that is not the caller's, before anything is sent
