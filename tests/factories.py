@@ -16,15 +16,7 @@ PASSWORD = "correct horse battery"
 def make_user(rt: Runtime, name: str = "alice", password: str = PASSWORD) -> int:
     """Create an account directly through the service; return its id."""
     with rt.db.write() as s:
-        account = service.create_account(
-            s,
-            name,
-            password,
-            keyring=rt.keyring,
-            quota_bytes=rt.settings.default_quota_bytes,
-            default_region=rt.settings.default_region,
-            now=rt.clock.now_ms(),
-        )
+        account = service.sign_up(s, rt, name, password)
     return account.id
 
 

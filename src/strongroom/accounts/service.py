@@ -20,6 +20,7 @@ from strongroom.blobs.keys import Keyring
 from strongroom.clock import Clock
 from strongroom.db import Database
 from strongroom.errors import InvalidInput, NotFound
+from strongroom.runtime import Runtime
 from strongroom.types import Millis
 
 _USERNAME = re.compile(r"[a-z0-9](?:[a-z0-9._-]{1,62})[a-z0-9]")
@@ -106,6 +107,19 @@ def create_account(
         raise UsernameTaken(f"the user ID {name!r} is taken") from None
     create_account_key(session, keyring, account.id, now)
     return AccountView.of(account)
+
+
+def sign_up(session: Session, rt: Runtime, username: str, password: str) -> AccountView:
+    """Create an account with this installation's defaults (quota, region)."""
+    return create_account(
+        session,
+        username,
+        password,
+        keyring=rt.keyring,
+        quota_bytes=rt.settings.default_quota_bytes,
+        default_region=rt.settings.default_region,
+        now=rt.clock.now_ms(),
+    )
 
 
 def get_account(session: Session, account_id: int) -> Account:

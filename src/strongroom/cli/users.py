@@ -29,15 +29,7 @@ def create(
 
     password = read_secret(password_stdin, "Password", confirm=True)
     with runtime(ctx) as rt, rt.db.write() as s:
-        account = service.create_account(
-            s,
-            name,
-            password,
-            keyring=rt.keyring,
-            quota_bytes=rt.settings.default_quota_bytes,
-            default_region=rt.settings.default_region,
-            now=rt.clock.now_ms(),
-        )
+        account = service.sign_up(s, rt, name, password)
     typer.echo(f"created account {account.username}")
 
 

@@ -60,15 +60,7 @@ def sign_up(body: SignupIn, rt: RuntimeDep) -> AccountOut:
     if not rt.settings.open_signup:
         raise SignupClosed("sign-up is closed on this server; ask its operator for an account")
     with rt.db.write() as s:
-        account = service.create_account(
-            s,
-            body.user,
-            body.password,
-            keyring=rt.keyring,
-            quota_bytes=rt.settings.default_quota_bytes,
-            default_region=rt.settings.default_region,
-            now=rt.clock.now_ms(),
-        )
+        account = service.sign_up(s, rt, body.user, body.password)
     return AccountOut.of(account)
 
 

@@ -104,15 +104,7 @@ async def signup(request: Request, rt: RuntimeDep) -> Response:
         )
     try:
         with rt.db.write() as s:
-            account = service.create_account(
-                s,
-                str(form.get("user", "")),
-                password,
-                keyring=rt.keyring,
-                quota_bytes=rt.settings.default_quota_bytes,
-                default_region=rt.settings.default_region,
-                now=rt.clock.now_ms(),
-            )
+            account = service.sign_up(s, rt, str(form.get("user", "")), password)
     except StrongroomError as e:
         return _auth_page(request, "accounts/signup.html", rt, error=e.detail, status=status_of(e))
     return _start_session(request, rt, account.id, "/dashboard")
