@@ -7,11 +7,13 @@ import io
 import math
 import os
 import struct
+import time
 import wave
 from datetime import datetime
 from pathlib import Path
 
 from PIL import ExifTags, Image, ImageDraw
+from playwright.sync_api import Page
 
 from strongroom.client import Client
 from strongroom.jobs import make_worker
@@ -26,24 +28,33 @@ def photo(
     size: tuple[int, int] = (640, 480),
     camera: tuple[str, str] = ("Google", "Pixel 8"),
     gps: tuple[float, float] | None = None,
+    variant: int = 0,
 ) -> bytes:
-    """A JPEG that looks like a landscape photo, with EXIF DateTimeOriginal, camera and GPS."""
+    """A JPEG that looks like a landscape photo, with EXIF DateTimeOriginal, camera and GPS;
+    ``variant`` moves the sun and the hills so that a grid of them does not look all alike."""
     width, height = size
     image = Image.new("RGB", size, sky)
     draw = ImageDraw.Draw(image)
     for y in range(height // 2):
         shade = tuple(min(255, c + y // 4) for c in sky)
         draw.line([(0, y), (width, y)], fill=shade)
-    draw.ellipse([width * 0.62, height * 0.1, width * 0.8, height * 0.34], fill=(255, 214, 102))
+    sun_x = 0.1 + (variant * 0.29) % 0.7
+    sun_y = 0.08 + (variant * 0.13) % 0.25
+    draw.ellipse(
+        [width * sun_x, height * sun_y, width * (sun_x + 0.16), height * (sun_y + 0.22)],
+        fill=(255, 214, 102),
+    )
+    peak = 0.2 + (variant * 0.37) % 0.6
+    ground = [(46, 125, 80), (60, 110, 150), (120, 100, 70), (70, 140, 60)][variant % 4]
     draw.polygon(
         [
             (0, height),
-            (0, height * 0.6),
-            (width * 0.35, height * 0.42),
+            (0, height * (0.55 + (variant % 3) * 0.05)),
+            (width * peak, height * (0.35 + (variant % 2) * 0.1)),
             (width, height * 0.66),
             (width, height),
         ],
-        fill=(46, 125, 80),
+        fill=ground,
     )
     exif = Image.Exif()
     exif[ExifTags.Base.Make], exif[ExifTags.Base.Model] = camera
@@ -127,6 +138,16 @@ def make_thumbnails(runtime: Runtime) -> None:
     minute so that the periodic job is due again)."""
     runtime.clock.advance(seconds=61)  # type: ignore[attr-defined]
     make_worker(runtime).run_until_idle()
+
+
+def until(page: Page, script: str, timeout: float = 10.0) -> None:
+    """Wait until ``script`` (a function of no arguments) is true in the page.  (Playwright's
+    ``wait_for_function`` evaluates a string, which the Content-Security-Policy forbids.)"""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(script):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still false after {timeout} s: {script}")
+        time.sleep(0.1)
 
 
 def save_for_docs(paths: list[Path]) -> None:

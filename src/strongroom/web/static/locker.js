@@ -79,14 +79,17 @@
     const picked = new Set(selected());
     const page = await S.fragment(window.location.pathname);
     const fresh = page.querySelector("#listing");
-    const usage = page.querySelector(".locker-usage");
     if (!fresh) return;
     S.localise(fresh);
     listing.replaceChildren.apply(listing, Array.from(fresh.childNodes));
     listing.querySelectorAll(".pick").forEach(function (box) { box.checked = picked.has(box.value); });
     const empty = document.getElementById("empty");
     if (empty) empty.hidden = listing.children.length > 0;
-    if (usage) document.querySelector(".locker-usage").replaceWith(usage);
+    [".locker-usage", ".locker-actions", ".crumbs"].forEach(function (what) { /* figures, buttons */
+      const now = document.querySelector(".locker-head " + what);
+      const next = page.querySelector(".locker-head " + what);
+      if (now && next && now.innerHTML !== next.innerHTML) now.replaceWith(next);
+    });
     watchMore();
     pollSoon();
     selectionChanged();
@@ -138,7 +141,7 @@
 
   function selectionChanged() {
     const ids = selected();
-    locker.classList.toggle("selecting", ids.length > 0);
+    document.body.classList.toggle("selecting", ids.length > 0);
     if (!selbar) return;
     selbar.hidden = ids.length === 0;
     document.getElementById("selcount").textContent = ids.length + " selected";
@@ -470,13 +473,39 @@
 
   /* ------------------------------------------------------------------ music */
 
+  let playing = null;
+
+  function showPlaying(li, on) {
+    const button = li && li.querySelector('[data-action="play"]');
+    if (!button) return;
+    li.classList.toggle("playing", on);
+    button.setAttribute("aria-label", (on ? "Pause " : "Play ") + li.dataset.name);
+    button.title = on ? "Pause" : "Play";
+    button.querySelector("use").setAttribute("href", button.querySelector("use").getAttribute("href").replace(/#.*$/, on ? "#pause" : "#play"));
+  }
+
   function play(li) {
     const player = document.getElementById("player");
     const audio = document.getElementById("player-audio");
-    document.getElementById("player-name").textContent = li.dataset.name;
+    if (playing === li.dataset.id && !audio.paused) {
+      audio.pause();
+      return;
+    }
+    if (playing !== li.dataset.id) {
+      document.getElementById("player-name").textContent = li.dataset.name;
+      audio.src = "/api/v1/files/" + li.dataset.id + "/content";
+      showPlaying(itemOf(playing), false);
+      playing = li.dataset.id;
+    }
     player.hidden = false;
-    audio.src = "/api/v1/files/" + li.dataset.id + "/content";
     audio.play().catch(function () { /* the reader presses play on the player */ });
+  }
+
+  function watchPlayer() {
+    const audio = document.getElementById("player-audio");
+    if (!audio) return;
+    audio.addEventListener("play", function () { showPlaying(itemOf(playing), true); });
+    audio.addEventListener("pause", function () { showPlaying(itemOf(playing), false); });
   }
 
   /* ------------------------------------------------------------------ wiring */
@@ -488,7 +517,7 @@
     if (open && li && listing && listing.contains(li)) {
       event.preventDefault();
       if (pressed === li) pressed = null; /* the long press that selected it */
-      else if (locker.classList.contains("selecting") || event.shiftKey) toggle(li);
+      else if (document.body.classList.contains("selecting") || event.shiftKey) toggle(li);
       else openViewer(li.dataset.id);
       return;
     }
@@ -524,12 +553,14 @@
       });
       listing.addEventListener("pointermove", movePress);
       listing.addEventListener("contextmenu", function (event) {
-        if (pressed || locker.classList.contains("selecting")) event.preventDefault();
+        if (pressed || document.body.classList.contains("selecting")) event.preventDefault();
       });
       watchMore();
       pollSoon();
       selectionChanged();
     }
+    const tab = document.querySelector(".locker-tabs [aria-current]");
+    if (tab && tab.offsetParent) tab.scrollIntoView({ block: "nearest", inline: "center" });
     if (viewer) {
       viewer.addEventListener("keydown", viewerKey);
       viewer.addEventListener("close", closedViewer);
@@ -537,6 +568,7 @@
     document.addEventListener("keydown", function (event) {
       if (event.key === "Escape" && !document.querySelector("dialog[open]") && selected().length) clearSelection();
     });
+    watchPlayer();
     const playerClose = document.getElementById("player-close");
     if (playerClose) {
       playerClose.addEventListener("click", function () {
