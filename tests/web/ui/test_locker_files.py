@@ -5,7 +5,6 @@ another account's addresses."""
 from __future__ import annotations
 
 import base64
-import io
 import re
 import zipfile
 from datetime import datetime

@@ -128,3 +128,54 @@ def test_an_upload_whose_connection_drops_resumes_and_keeps_every_byte(
     assert [
         p for p in problems if "connectionreset" not in p and "ERR_CONNECTION_RESET" not in p
     ] == []
+
+
+def test_an_upload_left_half_done_resumes_when_the_file_is_chosen_again(
+    server, page: Page, shots, tmp_path
+):
+    make_user(server.runtime)
+    log_in(page, server.url)
+    data = hashlib.shake_256(b"half done").digest(17_000_000)
+    (tmp_path / "film.mkv").write_bytes(data)
+    sent: list[tuple[str, str]] = []
+    offline = {"now": False}
+
+    def cut_off_after_the_first_patch(route: Route, request: Request) -> None:
+        if offline["now"]:
+            route.abort("internetdisconnected")
+            return
+        sent.append((request.method, request.headers.get("upload-offset", "")))
+        if request.method == "PATCH" and request.headers.get("upload-offset") == "0":
+            offline["now"] = True  # everything after the first request of bytes fails
+        route.continue_()
+
+    page.context.route(re.compile(r".*/api/v1/uploads.*"), cut_off_after_the_first_patch)
+    page.goto(f"{server.url}/locker/files")
+    with page.expect_file_chooser() as chooser:
+        page.get_by_role("button", name="Upload").first.click()
+    chooser.value.set_files(tmp_path / "film.mkv")
+    expect(page.locator(".upload")).to_contain_text("Connection lost: resuming…")
+    shot(page, shots, "1-connection-lost")
+    page.close(run_before_unload=False)  # given up on: the tab is closed
+
+    offline["now"] = False
+    again = page.context.new_page()
+    problems = watch(again)
+    again.goto(f"{server.url}/locker/files")
+    with again.expect_file_chooser() as chooser:
+        again.get_by_role("button", name="Upload").first.click()
+    chooser.value.set_files(tmp_path / "film.mkv")
+    uploads = again.get_by_role("region", name="Uploads")
+    expect(uploads).to_contain_text("1 uploaded", timeout=30_000)
+    # One upload was created; the new tab asked how far it got and sent only the rest.
+    assert sent == [
+        ("POST", ""),
+        ("PATCH", "0"),
+        ("HEAD", ""),
+        ("PATCH", "8000000"),
+        ("PATCH", "16000000"),
+    ], sent
+    row = again.locator("#listing li.item", has_text="film.mkv")
+    stored = again.request.get(f"{server.url}/api/v1/files/{row.get_attribute('data-id')}").json()
+    assert stored["sha256"] == hashlib.sha256(data).hexdigest()
+    assert problems == []

@@ -144,7 +144,8 @@
     document.body.classList.toggle("selecting", ids.length > 0);
     if (!selbar) return;
     selbar.hidden = ids.length === 0;
-    document.getElementById("selcount").textContent = ids.length + " selected";
+    const count = document.getElementById("selcount");
+    count.replaceChildren(D.el("strong", { text: String(ids.length) }), D.el("span", { class: "sel-word", text: " selected" }));
     listing.querySelectorAll("li.item").forEach(function (li) {
       const box = li.querySelector(".pick");
       li.classList.toggle("picked", Boolean(box && box.checked));
