@@ -36,9 +36,15 @@ class NavItem:
 
 NAV: tuple[NavItem, ...] = (
     NavItem("messages", "Messages", "/messages", "chat"),
-    # The locker's tabs slot in here, each with section="Locker": photos, videos, music,
-    # documents and all files (icons of those names are in static/icons.svg); give the
-    # phone bar at most "photos" and "files" so it keeps five items.
+    # The phone bar keeps Photos and All files of the locker; the locker pages show all its
+    # tabs in a strip of their own on phones.
+    NavItem("photos", "Photos", "/locker/photos", "photos", "Locker"),
+    NavItem("videos", "Videos", "/locker/videos", "videos", "Locker", on_phone=False),
+    NavItem("music", "Music", "/locker/music", "music", "Locker", on_phone=False),
+    NavItem("documents", "Documents", "/locker/documents", "documents", "Locker", on_phone=False),
+    NavItem("files", "All files", "/locker/files", "files", "Locker"),
+    NavItem("albums", "Albums", "/locker/albums", "album", "Locker", on_phone=False),
+    NavItem("trash", "Trash", "/locker/trash", "trash", "Locker", on_phone=False),
     NavItem("account", "Account", "/dashboard", "person"),
 )
 

@@ -1,0 +1,325 @@
+/* Strongroom locker: what the buttons do — to the selected files (download as a zip, move, add
+   to an album, delete with Undo, restore), to one file (share, versions), to folders, albums
+   and the trash — and the music player.  Every change goes through the JSON API; locker.js
+   calls S.locker.act for each button pressed. */
+"use strict";
+
+(function () {
+  const S = window.Strongroom;
+  const D = S.dialogs;
+  const L = S.locker;
+  const locker = document.getElementById("locker");
+  if (!locker || !L) return;
+  const view = L.view;
+  const itemOf = L.itemOf;
+  const items = L.items;
+  const selected = L.selected;
+  const selectionChanged = L.selectionChanged;
+  const clearSelection = L.clearSelection;
+  const reshow = L.reshow;
+
+  function plural(n, word) { return n + " " + word + (n === 1 ? "" : "s"); }
+
+  /* Runs fn on each id, a few at a time; resolves the ids that failed, with their errors. */
+  async function each(ids, fn) {
+    const failed = [];
+    const queue = ids.slice();
+    async function worker() {
+      while (queue.length) {
+        const id = queue.shift();
+        try { await fn(id); } catch (err) { failed.push({ id: id, error: err }); }
+      }
+    }
+    await Promise.all([worker(), worker(), worker()]);
+    return failed;
+  }
+
+  /* ------------------------------------------------------------------ actions on files */
+
+  async function trashFiles(ids) {
+    const gone = ids.map(itemOf).filter(Boolean);
+    const failed = await each(ids, function (id) { return S.api("DELETE", "/api/v1/files/" + id); });
+    const done = ids.length - failed.length;
+    gone.forEach(function (li) { if (!failed.some(function (f) { return f.id === li.dataset.id; })) li.remove(); });
+    selectionChanged();
+    if (failed.length) S.error(plural(failed.length, "file") + " could not be deleted: " + failed[0].error.message + ".");
+    if (!done) return;
+    const how = await S.toast(plural(done, "file") + " moved to the trash.", { undo: true, seconds: 8 });
+    if (how !== "undo") return;
+    const back = ids.filter(function (id) { return !failed.some(function (f) { return f.id === id; }); });
+    const stuck = await each(back, function (id) { return S.api("POST", "/api/v1/files/" + id + "/restore"); });
+    if (stuck.length) S.error(plural(stuck.length, "file") + " could not be brought back: " + stuck[0].error.message + ".");
+    S.locker.refresh();
+  }
+
+  async function moveFiles(ids) {
+    const to = await D.move("Move " + plural(ids.length, "file"), locker.dataset.folder || "");
+    if (to === null) return;
+    const failed = await each(ids, function (id) { return S.api("PATCH", "/api/v1/files/" + id, { folder: to }); });
+    const moved = ids.length - failed.length;
+    if (moved) S.toast(plural(moved, "file") + " moved to “" + (to || "All files") + "”.");
+    if (failed.length) S.error(plural(failed.length, "file") + " could not be moved: " + failed[0].error.message + ".");
+    clearSelection();
+    if (view === "files" && to !== (locker.dataset.folder || "")) S.locker.refresh();
+    return moved;
+  }
+
+  async function addToAlbum(ids, categories) {
+    const media = ids.filter(function (id, i) { return categories[i] === "photos" || categories[i] === "videos"; });
+    if (!media.length) {
+      S.error("Albums hold photos and videos; none of these is one.");
+      return;
+    }
+    const album = await D.album("Add " + plural(media.length, "item") + " to an album");
+    if (!album) return;
+    try {
+      await S.api("POST", "/api/v1/albums/" + album.id + "/items", { file_ids: media });
+      const left = ids.length - media.length;
+      S.toast("Added " + plural(media.length, "item") + " to “" + album.name + "”" +
+        (left ? " (" + plural(left, "file") + " left out: albums hold photos and videos)." : "."));
+      clearSelection();
+    } catch (err) {
+      S.error("Nothing was added: " + err.message + ".");
+    }
+  }
+
+  function zip(fields) {
+    const form = document.getElementById("zip-form");
+    form.querySelectorAll("input[data-zip]").forEach(function (input) { input.remove(); });
+    fields.forEach(function ([name, value]) {
+      const input = D.el("input", { type: "hidden", name: name, value: value });
+      input.dataset.zip = "1";
+      form.append(input);
+    });
+    form.submit();
+  }
+
+  async function restoreFiles(ids) {
+    const failed = await each(ids, function (id) { return S.api("POST", "/api/v1/files/" + id + "/restore"); });
+    const back = ids.length - failed.length;
+    if (back) S.toast(plural(back, "file") + " restored to " + (back === 1 ? "its folder" : "their folders") + ".");
+    if (failed.length) S.error(plural(failed.length, "file") + " could not be restored: " + failed[0].error.message + ".");
+    S.locker.refresh();
+  }
+
+  async function onSelectionAction(action) {
+    const ids = selected();
+    const categories = ids.map(function (id) { return itemOf(id).dataset.category; });
+    if (action === "clear") clearSelection();
+    else if (action === "zip") zip(ids.map(function (id) { return ["id", id]; }));
+    else if (action === "trash") trashFiles(ids);
+    else if (action === "move") moveFiles(ids);
+    else if (action === "album") addToAlbum(ids, categories);
+    else if (action === "restore") restoreFiles(ids);
+    else if (action === "cover") setCover(ids);
+    else if (action === "unalbum") removeFromAlbum(ids);
+  }
+
+  /* ------------------------------------------------------------------ albums */
+
+  const albumId = locker.dataset.album;
+
+  async function setCover(ids) {
+    if (ids.length !== 1) {
+      S.error("Select one photo to be the cover.");
+      return;
+    }
+    try {
+      await S.api("PATCH", "/api/v1/albums/" + albumId, { cover_file_id: ids[0] });
+      S.toast("That is the album's cover now.");
+      clearSelection();
+    } catch (err) {
+      S.error("The cover did not change: " + err.message + ".");
+    }
+  }
+
+  async function removeFromAlbum(ids) {
+    const failed = await each(ids, function (id) { return S.api("DELETE", "/api/v1/albums/" + albumId + "/items/" + id); });
+    const out = ids.length - failed.length;
+    if (out) S.toast(plural(out, "item") + " taken out of the album (still in your locker).");
+    if (failed.length) S.error("Some were not taken out: " + failed[0].error.message + ".");
+    S.locker.refresh();
+  }
+
+  function albumName() { return locker.querySelector(".locker-title h1").firstChild.textContent.trim(); }
+
+  async function albumAction(action) {
+    if (action === "new-album") {
+      const name = await D.ask({ title: "New album", label: "Name", ok: "Create" });
+      if (!name) return;
+      try {
+        const made = await S.api("POST", "/api/v1/albums", { name: name });
+        window.location.assign("/locker/albums/" + made.id);
+      } catch (err) { S.error("The album was not made: " + err.message + "."); }
+    } else if (action === "share-album") {
+      D.share("album", albumId, "the album “" + albumName() + "”");
+    } else if (action === "zip-album") {
+      zip(items().map(function (li) { return ["id", li.dataset.id]; }));
+    } else if (action === "rename-album") {
+      const name = await D.ask({ title: "Rename the album", label: "Name", value: albumName(), ok: "Rename" });
+      if (!name) return;
+      try {
+        await S.api("PATCH", "/api/v1/albums/" + albumId, { name: name });
+        window.location.reload();
+      } catch (err) { S.error("The album was not renamed: " + err.message + "."); }
+    } else if (action === "delete-album") {
+      const sure = await D.ask({ title: "Delete the album “" + albumName() + "”?", text: "Its photos and videos stay in your locker; links to the album stop working.", ok: "Delete album", danger: true });
+      if (!sure) return;
+      try {
+        await S.api("DELETE", "/api/v1/albums/" + albumId);
+        window.location.assign("/locker/albums");
+      } catch (err) { S.error("The album was not deleted: " + err.message + "."); }
+    }
+  }
+
+  /* ------------------------------------------------------------------ folders and the trash */
+
+  async function folderAction(action, row) {
+    const id = row.dataset.folderId;
+    const name = row.dataset.name;
+    if (action === "share-folder") {
+      D.share("folder", id, "the folder “" + name + "”");
+    } else if (action === "zip-folder") {
+      zip([["folder", row.dataset.path]]);
+    } else if (action === "trash-folder") {
+      try {
+        await S.api("DELETE", "/api/v1/folders/" + id);
+      } catch (err) {
+        S.error("The folder was not deleted: " + err.message + ".");
+        return;
+      }
+      row.remove();
+      const how = await S.toast("“" + name + "” and everything in it moved to the trash.", { undo: true, seconds: 8 });
+      if (how !== "undo") return;
+      try {
+        await S.api("POST", "/api/v1/folders/" + id + "/restore");
+      } catch (err) { S.error("The folder could not be brought back: " + err.message + "."); }
+      S.locker.refresh();
+    }
+  }
+
+  async function newFolder() {
+    const here = locker.dataset.folder || "";
+    const name = await D.ask({ title: "New folder", text: here ? "Inside “" + here + "”." : "", label: "Name", ok: "Create" });
+    if (!name) return;
+    try {
+      await S.api("POST", "/api/v1/folders", { path: here ? here + "/" + name : name });
+      S.toast("Folder “" + name + "” made.");
+      S.locker.refresh();
+    } catch (err) { S.error("The folder was not made: " + err.message + "."); }
+  }
+
+  async function emptyTrash() {
+    const sure = await D.ask({ title: "Empty the trash?", text: "Everything in it is deleted for good and its space is freed. This cannot be undone.", ok: "Empty trash", danger: true });
+    if (!sure) return;
+    try {
+      const done = await S.api("DELETE", "/api/v1/trash");
+      S.toast(plural(done.emptied, "file") + " deleted for good.");
+      S.locker.refresh();
+    } catch (err) { S.error("The trash was not emptied: " + err.message + "."); }
+  }
+
+  /* ------------------------------------------------------------------ one file (viewer or page) */
+
+  async function panelAction(action, panel, button) {
+    const id = panel.dataset.id;
+    const name = panel.dataset.name;
+    if (action === "share-file") {
+      D.share("file", id, "“" + name + "”");
+    } else if (action === "album-file") {
+      addToAlbum([id], [panel.dataset.category]);
+    } else if (action === "move-file") {
+      const moved = await moveFiles([id]);
+      if (moved) reshow(id);
+    } else if (action === "trash-file") {
+      L.closeViewer();
+      if (itemOf(id)) trashFiles([id]);
+      else {
+        try {
+          await S.api("DELETE", "/api/v1/files/" + id);
+          reshow(id);
+        } catch (err) { S.error("It was not deleted: " + err.message + "."); }
+      }
+    } else if (action === "restore-file") {
+      try {
+        await S.api("POST", "/api/v1/files/" + id + "/restore");
+        const li = itemOf(id);
+        if (li && view === "trash") li.remove();
+        S.toast("“" + name + "” is back in “" + (panel.dataset.folder || "All files") + "”.");
+        reshow(id);
+      } catch (err) { S.error("It was not restored: " + err.message + "."); }
+    } else if (action === "restore-version") {
+      const version = button.closest("[data-version]").dataset.version;
+      try {
+        await S.api("POST", "/api/v1/files/" + id + "/versions/" + version + "/restore");
+        S.toast("That version is the current one again; the one it replaced is kept as a version.");
+        reshow(id);
+      } catch (err) { S.error("The version was not restored: " + err.message + "."); }
+    }
+  }
+
+  /* ------------------------------------------------------------------ music */
+
+  let playing = null;
+
+  function showPlaying(li, on) {
+    const button = li && li.querySelector('[data-action="play"]');
+    if (!button) return;
+    li.classList.toggle("playing", on);
+    button.setAttribute("aria-label", (on ? "Pause " : "Play ") + li.dataset.name);
+    button.title = on ? "Pause" : "Play";
+    button.querySelector("use").setAttribute("href", button.querySelector("use").getAttribute("href").replace(/#.*$/, on ? "#pause" : "#play"));
+  }
+
+  function play(li) {
+    const player = document.getElementById("player");
+    const audio = document.getElementById("player-audio");
+    if (playing === li.dataset.id && !audio.paused) {
+      audio.pause();
+      return;
+    }
+    if (playing !== li.dataset.id) {
+      document.getElementById("player-name").textContent = li.dataset.name;
+      audio.src = "/api/v1/files/" + li.dataset.id + "/content";
+      showPlaying(itemOf(playing), false);
+      playing = li.dataset.id;
+    }
+    player.hidden = false;
+    audio.play().catch(function () { /* the reader presses play on the player */ });
+  }
+
+  function watchPlayer() {
+    const audio = document.getElementById("player-audio");
+    if (!audio) return;
+    audio.addEventListener("play", function () { showPlaying(itemOf(playing), true); });
+    audio.addEventListener("pause", function () { showPlaying(itemOf(playing), false); });
+  }
+
+  /* ------------------------------------------------------------------ wiring */
+
+  L.act = function (button, li) {
+    if (button.dataset.sel) { onSelectionAction(button.dataset.sel); return; }
+    const action = button.dataset.action;
+    const panel = button.closest(".panel");
+    const row = button.closest("li.folder");
+    if (panel) panelAction(action, panel, button);
+    else if (row) folderAction(action, row);
+    else if (action === "new-folder") newFolder();
+    else if (action === "empty-trash") emptyTrash();
+    else if (action === "restore-one" && li) restoreFiles([li.dataset.id]);
+    else if (action === "play" && li) play(li);
+    else if (action.endsWith("-album")) albumAction(action);
+  };
+
+  document.addEventListener("DOMContentLoaded", function () {
+    watchPlayer();
+    const close = document.getElementById("player-close");
+    if (!close) return;
+    close.addEventListener("click", function () {
+      const audio = document.getElementById("player-audio");
+      audio.pause();
+      audio.removeAttribute("src");
+      document.getElementById("player").hidden = true;
+    });
+  });
+})();

@@ -1,0 +1,100 @@
+"""Albums and share links in a real browser: an album made from the Photos selection, its
+cover, a password-protected link opened by a stranger, and revoking it."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from playwright.sync_api import Browser, Page, expect
+
+from tests.factories import make_user
+from tests.web.ui.browsing import log_in, natural_width, shot
+from tests.web.ui.browsing import watch_console as watch
+from tests.web.ui.locker_scenes import device, make_thumbnails, photo, put
+
+PASSWORD = "sunny day at the lake"
+
+
+def test_an_album_shared_with_a_password_opens_for_a_stranger_until_revoked(
+    server, page: Page, browser: Browser, shots
+):
+    problems = watch(page)
+    make_user(server.runtime)
+    with device(server.url) as phone:
+        for day, sky in ((1, (80, 160, 230)), (2, (230, 150, 90)), (3, (120, 200, 140))):
+            put(phone, photo(datetime(2024, 7, day, 12), sky), f"lake-{day}.jpg", "Camera")
+    make_thumbnails(server.runtime)
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    log_in(page, server.url)
+    page.goto(f"{server.url}/locker/photos")
+
+    page.get_by_label("Select lake-1.jpg").check()
+    page.get_by_label("Select lake-3.jpg").check()
+    selection = page.get_by_role("region", name="Selected files")
+    expect(selection).to_contain_text("2 selected")
+    selection.get_by_role("button", name="Add to album").click()
+    chooser = page.get_by_role("dialog", name="Add 2 items to an album")
+    expect(chooser).to_contain_text("No albums yet")
+    chooser.get_by_label("New album name").fill("Lake weekend")
+    chooser.get_by_role("button", name="Create and add").click()
+    expect(page.locator("#toast")).to_contain_text("Added 2 items to “Lake weekend”")
+    expect(selection).to_be_hidden()
+
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Albums").click()
+    card = page.get_by_role("link", name=re.compile("Lake weekend"))
+    expect(card).to_contain_text("2 items")
+    card.click()
+    expect(page.locator("#listing li.item")).to_have_count(2)
+    page.get_by_label("Select lake-3.jpg").check()
+    page.get_by_role("button", name="Set as cover").click()
+    expect(page.locator("#toast")).to_contain_text("cover")
+
+    page.get_by_role("button", name="Share").first.click()
+    dialog = page.get_by_role("dialog", name="Share the album “Lake weekend”")
+    expect(dialog).to_contain_text("No links yet")
+    dialog.get_by_label("Password").fill(PASSWORD)
+    dialog.get_by_label("Expires").select_option(label="In 7 days")
+    dialog.get_by_role("button", name="Create link").click()
+    link = dialog.get_by_label("Share link")
+    expect(link).to_have_count(1)
+    url = link.input_value()
+    assert re.fullmatch(re.escape(server.url) + r"/s/[A-Za-z0-9_-]{32,}", url), url
+    expect(dialog.locator(".link-facts")).to_contain_text("password needed · expires")
+    dialog.get_by_role("button", name="Copy the link").click()
+    expect(page.locator("#toast")).to_contain_text("Link copied")
+    assert page.evaluate("navigator.clipboard.readText()") == url
+    shot(page, shots, "1-share-dialog")
+
+    stranger = browser.new_context(viewport={"width": 390, "height": 844})
+    visitor = stranger.new_page()
+    visitor_problems = watch(visitor)
+    visitor.goto(url)
+    expect(visitor.get_by_role("heading", name="This link is protected")).to_be_visible()
+    visitor.get_by_label("Password").fill("wrong guess")
+    visitor.get_by_role("button", name="Open").click()
+    expect(visitor.get_by_role("alert")).to_have_text("That password is not right.")
+    expect(visitor.locator("main img")).to_have_count(0)
+    visitor.get_by_label("Password").fill(PASSWORD)
+    visitor.get_by_role("button", name="Open").click()
+    gallery = visitor.get_by_role("list", name="Shared files")
+    expect(gallery.locator("img")).to_have_count(2)
+    assert natural_width(gallery.locator("img").first) > 0
+    assert "alice" not in visitor.content()  # nothing of the account beyond the photos
+    shot(visitor, shots, "2-stranger-sees-the-gallery")
+
+    dialog.get_by_role("button", name="Revoke the link").click()
+    expect(dialog.get_by_label("Share link")).to_have_count(0)
+    expect(dialog).to_contain_text("No links yet")
+    visitor.reload()
+    expect(visitor.get_by_role("heading", name="This link is not available")).to_be_visible()
+    shot(visitor, shots, "3-revoked")
+    page.keyboard.press("Escape")
+    page.reload()
+    page.get_by_role("button", name="Share").first.click()
+    expect(page.get_by_role("dialog", name=re.compile("Share the album"))).to_contain_text(
+        "No links yet"
+    )
+    stranger.close()
+    assert problems == []
+    assert [p for p in visitor_problems if not p.startswith("404 ")] == []
