@@ -10,7 +10,7 @@ import sys
 import typer
 
 from strongroom import __version__
-from strongroom.cli import exports, files, serve, storage, users, worker
+from strongroom.cli import exports, files, imports, serve, storage, users, worker
 from strongroom.cli.context import Context
 from strongroom.client import ApiError
 from strongroom.errors import StrongroomError
@@ -52,6 +52,7 @@ worker.register(app)
 storage.register(app)
 files.register(app)
 exports.register(app)
+imports.register(app)
 
 
 _API_EXIT = {400: 2, 401: 3, 403: 3, 404: 4, 409: 5, 410: 4, 413: 6, 429: 7, 503: 8}

@@ -104,6 +104,10 @@ def set_progress(session: Session, job_id: int, progress: dict[str, Any]) -> Non
     session.execute(update(Job).where(Job.id == job_id).values(progress=progress))
 
 
+def set_payload(session: Session, job_id: int, payload: dict[str, Any]) -> None:
+    session.execute(update(Job).where(Job.id == job_id).values(payload=payload))
+
+
 def finish(
     session: Session,
     job_id: int,

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from strongroom.errors import StrongroomError
+from strongroom.errors import InvalidInput, StrongroomError
 from strongroom.jobs import queue
 from strongroom.runtime import Runtime
 
@@ -99,18 +99,25 @@ class Worker:
         keeper.start()
         result: dict[str, Any] | None = None
         error: str | None = None
+        bad_input = False  # no retry: the same input would fail the same way
         try:
             if handler is None:
                 raise StrongroomError(f"no handler for job kind {job.kind!r}")
             result = handler(JobContext(self.rt, job, self))
         except Exception as e:  # noqa: BLE001 - a failing job must not stop the worker
             error = e.detail if isinstance(e, StrongroomError) else f"{type(e).__name__}: {e}"
+            bad_input = isinstance(e, InvalidInput)
             log.error("job %s (%s) failed: %s\n%s", job.id, job.kind, error, traceback.format_exc())
         finally:
             beat.set()
             keeper.join()
         retry = None
-        if error is not None and job.attempts < job.max_attempts and handler is not None:
+        if (
+            error is not None
+            and job.attempts < job.max_attempts
+            and handler is not None
+            and not bad_input
+        ):
             retry = self.rt.clock.now_ms() + 60_000 * job.attempts
         with self.rt.db.write() as s:
             queue.finish(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from strongroom.clock import DAY_MS
 from strongroom.content.reclaim import referenced_blobs
-from strongroom.jobs import accounts, locker, messages, storage, verify
+from strongroom.jobs import accounts, imports, locker, messages, storage, verify
 from strongroom.jobs.runner import Handler, Periodic, Worker
 from strongroom.runtime import Runtime
 
@@ -18,6 +18,7 @@ HANDLERS: dict[str, Handler] = {
     "thumbnails": locker.make_thumbnails,
     "expire-trash": locker.expire_trash,
     "expire-uploads": locker.expire_uploads,
+    imports.JOB_KIND: imports.import_job,
 }
 
 SCHEDULES: list[Periodic] = [

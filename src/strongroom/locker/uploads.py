@@ -107,6 +107,18 @@ def view(session: Session, account_id: int, public_id: str, now: int) -> UploadV
     return _view(get(session, account_id, public_id, now))
 
 
+def hold(session: Session, upload_pk: int, now: int) -> None:
+    """Keep a finished upload (and so its content) another full day from now: a job uses it."""
+    session.execute(update(Upload).where(Upload.id == upload_pk).values(finished_at=now))
+
+
+def release(session: Session, account_id: int, public_id: str) -> None:
+    """Forget a finished upload whose content has been used (its content is reclaimed later)."""
+    session.execute(
+        delete(Upload).where(Upload.account_id == account_id, Upload.public_id == public_id)
+    )
+
+
 def terminate(session: Session, account_id: int, public_id: str, now: int) -> None:
     """Forget an upload (tus termination); its staged chunks are reclaimed later."""
     session.delete(get(session, account_id, public_id, now))

@@ -30,12 +30,21 @@ from strongroom.messages import ids, search, threads
 from strongroom.messages.errors import ServiceOff
 from strongroom.messages.fingerprints import fingerprint, is_media, normalise_body, same_time
 from strongroom.messages.handles import normalise, normalise_many
-from strongroom.messages.models import Gone, Message, MessagePart, Reaction
-from strongroom.messages.records import STATUSES, MessageRecord, PartRecord, ReactionRecord
+from strongroom.messages.models import Call, Gone, Message, MessagePart, Reaction
+from strongroom.messages.records import (
+    CALL_TYPES,
+    STATUSES,
+    CallRecord,
+    MessageRecord,
+    PartRecord,
+    ReactionRecord,
+)
 
 MAX_BODY = 1_000_000
 MAX_PARTS = 100
 KINDS = ("sms", "mms", "imessage", "rcs")
+UNKNOWN_NUMBER = "unknown"
+"""The handle of calls from a withheld or private number."""
 
 
 @dataclass
@@ -408,6 +417,60 @@ class Ingest:
                     message_id=mid, sender_id=sender_id, reaction=r.reaction[:32], date=r.date_ms
                 )
             )
+
+    def add_calls(self, calls: list[CallRecord]) -> list[str]:
+        """Store call-log entries: ``created``, ``duplicate`` (same number, time and type as one
+        stored) or ``rejected``, one per call, in order."""
+        if not self.settings.enabled:
+            raise ServiceOff("turn the messages service on to back up calls")
+        region = self.settings.region
+        statuses: list[str] = []
+        keyed: list[tuple[int, str, CallRecord]] = []
+        for i, call in enumerate(calls):
+            if call.type not in CALL_TYPES or not 0 <= call.date_ms < 1 << 46:
+                statuses.append("rejected")
+                continue
+            try:
+                number = normalise(call.number, region)[0]
+            except InvalidInput:
+                number = UNKNOWN_NUMBER
+            statuses.append("")
+            keyed.append((i, number, call))
+        with self.db.write() as s:
+            usage.reserve(s, self.account_id, 0)  # takes the account lock
+            handle_ids = self.threads.handle_ids(s, [n for _, n, _ in keyed])
+            dates = {c.date_ms for _, _, c in keyed}
+            stored = {
+                (int(h), int(d), str(t))
+                for h, d, t in s.execute(
+                    select(Call.handle_id, Call.date, Call.type).where(
+                        Call.account_id == self.account_id, Call.date.in_(dates)
+                    )
+                )
+            }
+            rows = []
+            for i, number, call in keyed:
+                key = (handle_ids[number], call.date_ms, call.type)
+                if key in stored:
+                    statuses[i] = "duplicate"
+                    continue
+                stored.add(key)
+                statuses[i] = "created"
+                rows.append(
+                    {
+                        "account_id": self.account_id,
+                        "handle_id": key[0],
+                        "date": call.date_ms,
+                        "duration_s": max(0, min(call.duration_s, 2**31 - 1)),
+                        "type": call.type,
+                        "name": call.name[:255] if call.name else None,
+                        "source": (call.source or self.source)[:32],
+                        "extra": call.extra,
+                    }
+                )
+            if rows:
+                s.execute(insert(Call), rows)
+        return statuses
 
     def _summarise(self, s: Session, per_conv: dict[int, list[tuple[int, _Item]]]) -> None:
         for cid, stored in per_conv.items():

@@ -18,12 +18,13 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO, Literal
+from typing import BinaryIO, Literal, get_args
 
 Kind = Literal["sms", "mms", "imessage", "rcs"]
 Direction = Literal["in", "out"]
 Precision = Literal["ms", "s"]
 CallType = Literal["incoming", "outgoing", "missed", "rejected", "blocked", "voicemail"]
+CALL_TYPES: tuple[str, ...] = get_args(CallType)
 
 STATUSES = ("received", "sent", "draft", "outbox", "failed", "queued")
 

@@ -12,6 +12,7 @@ from strongroom.web.api import (
     exports,
     files,
     folders,
+    imports,
     messages,
     shares,
     system,
@@ -30,6 +31,7 @@ MODULES = (
     albums,
     shares,
     exports,
+    imports,
 )
 
 

@@ -1,0 +1,669 @@
+"""Importing other tools' files into an account's message vault: one path for the CLI and the API.
+
+:func:`run_import` reads each input with its format's reader (:mod:`strongroom.formats`) and
+hands the records to the messages service (:class:`~strongroom.messages.ingest.Ingest`) in
+batches of :data:`BATCH`, one transaction each.  Reactions that came as rows of their own are
+attached once the batch holding their target is stored; calls go to the call log.
+
+The streaming readers run in a child process (:func:`_child_batches`), so parsing and storing
+overlap on two cores; batches cross over a queue of :data:`QUEUED_BATCHES`, so memory stays flat
+whatever the size of the input.  Attachments a reader spools go to a scratch folder of this
+import, removed at the end.
+
+Running the same import again, or a second tool's overlapping file, stores nothing twice: the
+messages service matches every message against the vault.  A run that stops half-way (a crash,
+a full disk) leaves every committed batch in place, and running it again completes the rest.
+"""
+
+from __future__ import annotations
+
+import base64
+import multiprocessing
+import os
+import queue as queues
+import tempfile
+import zipfile
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import asdict, dataclass, field
+from multiprocessing.process import BaseProcess
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from strongroom.accounts.keys import vault_for
+from strongroom.accounts.models import Account
+from strongroom.content import store as content
+from strongroom.errors import InvalidInput, NotFound
+from strongroom.formats import READERS, BadInput, Reader, ReadOptions, detect
+from strongroom.formats.folders import check_name
+from strongroom.jobs import queue
+from strongroom.jobs.runner import JobContext
+from strongroom.locker import uploads
+from strongroom.messages import housekeeping
+from strongroom.messages.ingest import Ingest
+from strongroom.messages.records import (
+    CallRecord,
+    MessageRecord,
+    ReactionRecord,
+    Record,
+)
+from strongroom.runtime import Runtime
+
+BATCH = 1000
+"""Messages stored per transaction."""
+CHILD_BATCH = 250
+"""Records per hand-over from the reading process."""
+QUEUED_BATCHES = 8
+PROBLEMS_KEPT = 200
+"""Problems listed in a report (all are counted)."""
+STREAMING = ("sbr-xml", "mbox", "messages-db", "eml")
+CHILD_ABOVE = 4 * 1024 * 1024
+"""Inputs smaller than this are read in this process (a new process takes longer to start)."""
+"""Readers run in a child process.  The iPhone backup reader is not among them: its decrypted
+attachment files live only as long as its reading does, so it runs beside the ingest."""
+SEQUENTIAL = ("sbr-xml", "mbox")
+"""Readers that read their file front to back, whose read position is their progress."""
+JOB_KIND = "import"
+FORMATS = ("auto", *sorted(READERS))
+
+ProgressHook = Callable[["ImportReport"], None]
+
+
+@dataclass
+class ImportReport:
+    """What an import did.  ``imported``/``duplicates``/``skipped`` count messages and calls."""
+
+    imported: int = 0
+    duplicates: int = 0
+    skipped: int = 0
+    problems: int = 0
+    messages: int = 0
+    calls: int = 0
+    reactions: int = 0
+    parts: int = 0
+    """Attachment parts of the messages imported (pictures, text and layout parts)."""
+    skipped_why: dict[str, int] = field(default_factory=dict)
+    problem_list: list[dict[str, str]] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
+    failed: list[dict[str, str]] = field(default_factory=list)
+    turned_on: bool = False
+    """The account's messages service was off, and the import turned it on."""
+    file: str | None = None
+    bytes_read: int = 0
+    bytes_total: int = 0
+
+    def problem(self, where: str, message: str) -> None:
+        self.problems += 1
+        if len(self.problem_list) < PROBLEMS_KEPT:
+            self.problem_list.append({"where": where, "message": message})
+
+    def skip(self, why: str) -> None:
+        self.skipped += 1
+        self.skipped_why[why] = self.skipped_why.get(why, 0) + 1
+
+    def as_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+# -- reading --------------------------------------------------------------------------------
+
+
+def _child_batches(
+    reader_name: str, path: str, options: ReadOptions, out: multiprocessing.Queue[Any]
+) -> None:
+    """The reading process: send the records of ``path`` in lists, then ``("end", None)``."""
+    try:
+        batch: list[Record] = []
+        for record in READERS[reader_name].read(Path(path), options):
+            batch.append(record)
+            if len(batch) >= CHILD_BATCH:
+                out.put(("records", batch))
+                batch = []
+        out.put(("records", batch))
+        out.put(("end", None))
+    except BadInput as e:
+        out.put(("bad", (type(e).__name__, e.detail)))
+    except Exception as e:  # noqa: BLE001 - reported to the parent, which raises it
+        out.put(("bad", ("BadInput", f"{Path(path).name}: cannot be read ({e})")))
+
+
+@dataclass
+class _Source:
+    """Batches of records from one input, and where reading has got to."""
+
+    batches: Iterator[list[Record]]
+    pid: int
+    path: Path
+
+    def position(self) -> int | None:
+        """The reader's offset in the file (Linux), or None if unknown."""
+        try:
+            target = str(self.path.resolve())
+            fds = Path(f"/proc/{self.pid}/fd")
+            for fd in fds.iterdir():
+                if os.readlink(fd) == target:
+                    info = (Path(f"/proc/{self.pid}/fdinfo") / fd.name).read_text()
+                    for line in info.splitlines():
+                        key, _, value = line.partition(":")
+                        if key == "pos":
+                            return int(value)
+        except OSError:
+            return None
+        return None
+
+
+def _in_child(reader: Reader, path: Path, options: ReadOptions) -> Iterator[_Source]:
+    context = multiprocessing.get_context("spawn")
+    out: multiprocessing.Queue[Any] = context.Queue(QUEUED_BATCHES)
+    child: BaseProcess = context.Process(
+        target=_child_batches,
+        args=(reader.name, str(path), options, out),
+        name=f"strongroom-read-{path.name}",
+        daemon=True,
+    )
+    child.start()
+    try:
+        yield _Source(_received(out, child, path), child.pid or os.getpid(), path)
+    finally:
+        if child.is_alive():
+            child.terminate()
+        child.join(10)
+        out.close()
+
+
+def _received(
+    out: multiprocessing.Queue[Any], child: BaseProcess, path: Path
+) -> Iterator[list[Record]]:
+    while True:
+        try:
+            what, value = out.get(timeout=1.0)
+        except queues.Empty:
+            if not child.is_alive() and out.empty():
+                raise BadInput(f"{path.name}: the reader stopped unexpectedly") from None
+            continue
+        if what == "records":
+            yield value
+        elif what == "bad":
+            kind, detail = value
+            error = next((c for c in BadInput.__subclasses__() if c.__name__ == kind), BadInput)
+            raise error(detail)
+        else:
+            return
+
+
+def _in_process(reader: Reader, path: Path, options: ReadOptions) -> Iterator[_Source]:
+    def batches() -> Iterator[list[Record]]:
+        batch: list[Record] = []
+        for record in reader.read(path, options):
+            batch.append(record)
+            if len(batch) >= CHILD_BATCH:
+                yield batch
+                batch = []
+        yield batch
+
+    yield _Source(batches(), os.getpid(), path)
+
+
+# -- storing --------------------------------------------------------------------------------
+
+
+class _Importer:
+    def __init__(self, ingest: Ingest, report: ImportReport) -> None:
+        self.ingest, self.report = ingest, report
+        self.messages: list[tuple[str | None, MessageRecord]] = []
+        self.reactions: list[ReactionRecord] = []
+        self.calls: list[CallRecord] = []
+
+    def take(self, record: Record) -> None:
+        if isinstance(record, MessageRecord):
+            self.messages.append((None, record))
+            if len(self.messages) >= BATCH:
+                self.flush()
+        elif isinstance(record, ReactionRecord):
+            self.reactions.append(record)
+            if len(self.reactions) >= BATCH:
+                self.flush()
+        elif isinstance(record, CallRecord):
+            self.calls.append(record)
+            if len(self.calls) >= BATCH:
+                self.flush_calls()
+        else:
+            self.report.problem(record.where, record.message)
+
+    def flush(self) -> None:
+        batch, self.messages = self.messages, []
+        if batch:
+            try:
+                outcomes = self.ingest.add(batch)
+            finally:
+                for _, rec in batch:
+                    for part in rec.parts:
+                        part.content.discard()
+            report = self.report
+            report.messages += len(batch)
+            for (_, rec), outcome in zip(batch, outcomes, strict=True):
+                if outcome.status == "created":
+                    report.imported += 1
+                    report.parts += len(rec.parts)
+                elif outcome.status == "duplicate":
+                    report.duplicates += 1
+                else:
+                    report.skip(outcome.problem["code"] if outcome.problem else "rejected")
+        reactions, self.reactions = self.reactions, []
+        if reactions:
+            found = self.ingest.add_reactions(reactions)
+            self.report.reactions += found
+            for _ in range(len({r.target_guid for r in reactions}) - found):
+                self.report.skip("reaction-target-missing")
+
+    def flush_calls(self) -> None:
+        calls, self.calls = self.calls, []
+        if not calls:
+            return
+        self.report.calls += len(calls)
+        for status in self.ingest.add_calls(calls):
+            if status == "created":
+                self.report.imported += 1
+            elif status == "duplicate":
+                self.report.duplicates += 1
+            else:
+                self.report.skip("bad-call")
+
+    def finish(self) -> None:
+        self.flush()
+        self.flush_calls()
+
+
+def _worth_a_child(reader: Reader, path: Path) -> bool:
+    if reader.name not in STREAMING:
+        return False
+    if path.is_dir():
+        return True
+    return path.stat().st_size >= CHILD_ABOVE
+
+
+def reader_for(path: Path, format_name: str) -> Reader:
+    """The reader of ``path``: named, or found by :func:`~strongroom.formats.detect`."""
+    if format_name == "auto":
+        return detect(path)
+    reader = READERS.get(format_name)
+    if reader is None:
+        raise InvalidInput(f"unknown format {format_name!r}; use one of {', '.join(FORMATS)}")
+    return reader
+
+
+def read_options(rt: Runtime, account_id: int, password: str | None, scratch: Path) -> ReadOptions:
+    with rt.db.read() as s:
+        account = s.get(Account, account_id)
+        if account is None:
+            raise NotFound("no such account")
+        return ReadOptions(
+            owner_numbers=tuple(account.phone_numbers or ()),
+            default_region=account.default_region,
+            password=password,
+            scratch=scratch,
+        )
+
+
+def run_import(
+    rt: Runtime,
+    account_id: int,
+    paths: list[Path],
+    format_name: str = "auto",
+    *,
+    password: str | None = None,
+    progress: ProgressHook | None = None,
+    source_names: list[str] | None = None,
+    keep_going: bool = True,
+) -> ImportReport:
+    """Import every file or folder of ``paths`` into the account; return what was done.
+
+    An account whose messages service is off has it turned on: an import asks for messages
+    to be kept.
+    An input that cannot be read at all is listed in the report's ``failed`` with the reason
+    (naming the file and the position where it applies), and the next input is read; with
+    ``keep_going`` False it raises BadInput instead.  What was stored before stays stored.
+    ``source_names`` are the names to report instead of the paths' (an uploaded file's own).
+    """
+    names = source_names or [p.name for p in paths]
+    readers = [reader_for(p, format_name) for p in paths]
+    report = ImportReport(files=names)
+    report.bytes_total = sum(
+        p.stat().st_size for p, r in zip(paths, readers, strict=True) if r.name in SEQUENTIAL
+    )
+    with rt.db.write() as s:
+        vault = vault_for(s, rt.store, rt.keyring, account_id)
+        if not s.scalar(select(Account.messages_enabled).where(Account.id == account_id)):
+            housekeeping.switch(s, account_id, True, None)
+            report.turned_on = True
+    base = rt.settings.data / "scratch"
+    base.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="import-", dir=base) as scratch:
+        options = read_options(rt, account_id, password, Path(scratch))
+        done_bytes = 0
+        for path, reader, name in zip(paths, readers, names, strict=True):
+            report.file = name
+            # One run of the messages service per input: within a run identical copies are
+            # separate messages (two "ok"s in one second); across inputs they are the same.
+            ingest = Ingest(rt.db, vault, rt.clock, account_id, source=reader.name)
+            importer = _Importer(ingest, report)
+            start = _in_child if _worth_a_child(reader, path) else _in_process
+            try:
+                with contextmanager(start)(reader, path, options) as source:
+                    for batch in source.batches:
+                        for record in batch:
+                            importer.take(record)
+                        if reader.name in SEQUENTIAL:
+                            report.bytes_read = done_bytes + (source.position() or 0)
+                        if progress:
+                            progress(report)
+            except BadInput as e:
+                importer.finish()  # what was read before the damage is kept
+                if not keep_going:
+                    raise
+                report.failed.append({"file": name, "error": e.detail})
+            else:
+                importer.finish()
+            if reader.name in SEQUENTIAL:
+                done_bytes += path.stat().st_size
+                report.bytes_read = done_bytes
+            if progress:
+                progress(report)
+    report.file = None
+    return report
+
+
+# -- uploaded files -------------------------------------------------------------------------
+
+UNPACKED_LIMIT = 64 * 1024**3
+"""The most an uploaded zip may unpack to."""
+RATIO_LIMIT = 200
+"""A member that unpacks to more than this many times its packed size is refused (a zip bomb)."""
+
+
+def unpack_zip(path: Path, into: Path, label: str) -> Path:
+    """Unpack an uploaded zip (an iPhone backup folder, a folder of .eml, sms.db with its
+    attachments) into ``into``; return the folder to import: the only top-level folder, if the
+    zip holds just one.  Refuses absolute or ``..`` names, links, and zip bombs (BadInput)."""
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as e:
+        raise BadInput(f"{label}: not a readable zip file ({e})") from None
+    with archive:
+        members = archive.infolist()
+        _check_members(members, label)  # all of them before a byte is written
+        for info in members:
+            target = into / info.filename.rstrip("/")
+            if info.is_dir():
+                target.mkdir(parents=True, exist_ok=True)
+                continue
+            target.parent.mkdir(parents=True, exist_ok=True)
+            written = 0
+            try:
+                with archive.open(info) as src, target.open("wb") as dst:
+                    while piece := src.read(1024 * 1024):
+                        written += len(piece)
+                        if written > info.file_size:
+                            raise BadInput(f"{label}: {info.filename!r} is larger than it says")
+                        dst.write(piece)
+            except (zipfile.BadZipFile, OSError, EOFError) as e:
+                raise BadInput(f"{label}: {info.filename!r} cannot be unpacked ({e})") from None
+    entries = list(into.iterdir())
+    if len(entries) == 1 and entries[0].is_dir():
+        return entries[0]
+    return into
+
+
+def _check_members(members: list[zipfile.ZipInfo], label: str) -> None:
+    total = 0
+    for info in members:
+        try:
+            check_name(info.filename.rstrip("/"))
+        except ValueError:
+            raise BadInput(
+                f"{label}: the zip holds {info.filename!r}, a name outside its folder"
+            ) from None
+        if (info.external_attr >> 16) & 0o170000 == 0o120000:
+            raise BadInput(f"{label}: the zip holds a symbolic link, {info.filename!r}")
+        total += info.file_size
+        if total > UNPACKED_LIMIT or info.file_size > RATIO_LIMIT * max(info.compress_size, 1024):
+            raise BadInput(f"{label}: {info.filename!r} unpacks to too much (a zip bomb?)")
+
+
+def _password_context(job_id: int) -> str:
+    return f"import-password:{job_id}"
+
+
+def enqueue_import(
+    rt: Runtime,
+    account_id: int,
+    content_id: int,
+    *,
+    format_name: str = "auto",
+    filename: str = "upload",
+    password: str | None = None,
+    upload: str | None = None,
+) -> int:
+    """Queue the import of an uploaded file (stored content of the account); return its id.
+
+    A backup password is kept only wrapped by the master key, and removed when the job ends.
+    """
+    if format_name not in FORMATS:
+        raise InvalidInput(f"unknown format {format_name!r}; use one of {', '.join(FORMATS)}")
+    now = rt.clock.now_ms()
+    with rt.db.write() as s:
+        content.info(s, account_id, content_id)  # raises NotFound for another's content
+        payload: dict[str, Any] = {
+            "content_id": content_id,
+            "format": format_name,
+            "filename": Path(filename).name[:255] or "upload",
+        }
+        if upload:
+            payload["upload"] = upload
+        job_id = queue.enqueue(s, JOB_KIND, payload, now=now, account_id=account_id, max_attempts=3)
+        if password is not None:
+            key = rt.keyring.writer()
+            wrapped = key.wrap(password.encode(), _password_context(job_id))
+            payload["password"] = {"key": key.key_id, "wrapped": base64.b64encode(wrapped).decode()}
+            queue.set_payload(s, job_id, payload)
+    return job_id
+
+
+def _password(rt: Runtime, job_id: int, payload: dict[str, Any]) -> str | None:
+    sealed = payload.get("password")
+    if not sealed:
+        return None
+    key = rt.keyring.get(str(sealed["key"]))
+    return key.unwrap(base64.b64decode(sealed["wrapped"]), _password_context(job_id)).decode()
+
+
+def _fetched(rt: Runtime, account_id: int, content_id: int, into: Path, name: str) -> Path:
+    """The uploaded content as a file in ``into`` (streamed from the vault), unpacked if a zip."""
+    with rt.db.read() as s:
+        content.info(s, account_id, content_id)
+        vault = vault_for(s, rt.store, rt.keyring, account_id)
+        chunks = content.chunk_list(s, content_id)
+    target = into / (name if name not in ("", ".", "..") else "upload")
+    with target.open("wb") as f:
+        for piece in content.read_range(vault, chunks):
+            f.write(piece)
+    if not zipfile.is_zipfile(target):
+        return target
+    folder = into / "unpacked"
+    folder.mkdir()
+    found = unpack_zip(target, folder, name)
+    target.unlink()
+    return found
+
+
+def inputs_in(path: Path, format_name: str) -> list[Path]:
+    """What to import from ``path``: itself if a reader takes it (or one is named), else each
+    file inside that a reader recognises (a zipped folder of SMS Backup & Restore files)."""
+    if format_name != "auto" or not path.is_dir():
+        return [path]
+    try:
+        detect(path)
+    except BadInput:
+        pass
+    else:
+        return [path]
+    found = []
+    for file in sorted(p for p in path.rglob("*") if p.is_file()):
+        try:
+            detect(file)
+        except BadInput:
+            continue
+        found.append(file)
+    if not found:
+        raise BadInput(f"{path.name}: holds nothing Strongroom can import")
+    return found
+
+
+def _shown(path: Path, work: Path) -> str:
+    relative = path.relative_to(work)
+    return str(relative.relative_to("unpacked")) if relative.parts[0] == "unpacked" else path.name
+
+
+def import_job(ctx: JobContext) -> dict[str, Any]:
+    """The ``import`` job: fetch the upload, import it, report progress as it goes."""
+    rt, payload = ctx.runtime, ctx.payload
+    account_id = ctx.job.account_id
+    if account_id is None:
+        raise InvalidInput("an import job needs an account")
+    name = str(payload.get("filename") or "upload")
+    base = rt.settings.data / "scratch"
+    base.mkdir(parents=True, exist_ok=True)
+    last = [0.0]
+
+    def progress(report: ImportReport) -> None:
+        now = rt.clock.now_ms()
+        if now - last[0] >= 1000:
+            last[0] = now
+            ctx.progress(**_progress_of(report))
+
+    try:
+        with ExitStack() as stack:
+            work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="job-", dir=base)))
+            path = _fetched(rt, account_id, int(payload["content_id"]), work, name)
+            format_name = str(payload.get("format", "auto"))
+            paths = inputs_in(path, format_name)
+            report = run_import(
+                rt,
+                account_id,
+                paths,
+                format_name,
+                password=_password(rt, ctx.job.id, payload),
+                progress=progress,
+                source_names=[name if p == path else _shown(p, work) for p in paths],
+                keep_going=False,
+            )
+    except Exception as e:
+        if isinstance(e, InvalidInput) or ctx.job.attempts >= ctx.job.max_attempts:
+            _forget_password(rt, ctx.job.id)  # no attempt will follow
+        raise
+    _forget_password(rt, ctx.job.id)
+    if payload.get("upload"):
+        with rt.db.write() as s:
+            uploads.release(s, account_id, str(payload["upload"]))  # its bytes are imported
+    ctx.progress(**_progress_of(report, done=True))
+    return report.as_json()
+
+
+def _forget_password(rt: Runtime, job_id: int) -> None:
+    with rt.db.write() as s:
+        job = queue.get_job(s, job_id)
+        if "password" in (job.payload or {}):
+            queue.set_payload(s, job_id, {k: v for k, v in job.payload.items() if k != "password"})
+
+
+def _progress_of(report: ImportReport, *, done: bool = False) -> dict[str, Any]:
+    fraction = 1.0 if done else None
+    if not done and report.bytes_total:
+        fraction = min(report.bytes_read / report.bytes_total, 0.99)
+    return {
+        "fraction": fraction,
+        "file": report.file,
+        "bytes_read": report.bytes_read,
+        "bytes_total": report.bytes_total,
+        "messages": report.messages,
+        "calls": report.calls,
+        "imported": report.imported,
+        "duplicates": report.duplicates,
+        "skipped": report.skipped,
+        "problems": report.problems,
+    }
+
+
+@dataclass(frozen=True)
+class ImportStatus:
+    id: int
+    state: str  # queued, running, done, failed
+    format: str
+    filename: str
+    created_at: int
+    started_at: int | None
+    finished_at: int | None
+    progress: dict[str, Any]
+    counts: dict[str, int]
+    problems: list[dict[str, str]]
+    error: str | None
+
+
+def import_status(rt: Runtime, account_id: int, import_id: int) -> ImportStatus:
+    """An import of the account's (raises NotFound for any other job, or another's)."""
+    with rt.db.read() as s:
+        job = queue.get_job(s, import_id, account_id)
+        if job.kind != JOB_KIND:
+            raise NotFound("no such import")
+        result = job.result or {}
+        state = job.status
+        if state == queue.QUEUED and job.error:
+            state = "retrying"
+        counts_from = result or job.progress or {}
+        counts = {
+            k: int(counts_from.get(k) or 0)
+            for k in ("imported", "duplicates", "skipped", "problems", "messages", "calls")
+        }
+        return ImportStatus(
+            id=job.id,
+            state=state,
+            format=str(job.payload.get("format", "auto")),
+            filename=str(job.payload.get("filename", "")),
+            created_at=job.created_at,
+            started_at=job.started_at,
+            finished_at=job.finished_at,
+            progress=dict(job.progress or {}),
+            counts=counts,
+            problems=list(result.get("problem_list", [])),
+            error=job.error,
+        )
+
+
+def imports_of(rt: Runtime, account_id: int, limit: int = 50) -> list[int]:
+    """The account's latest imports, newest first."""
+    from strongroom.jobs.models import Job
+
+    with rt.db.read() as s:
+        return list(
+            s.scalars(
+                select(Job.id)
+                .where(Job.account_id == account_id, Job.kind == JOB_KIND)
+                .order_by(Job.id.desc())
+                .limit(limit)
+            )
+        )
+
+
+__all__ = [
+    "FORMATS",
+    "ImportReport",
+    "ImportStatus",
+    "enqueue_import",
+    "import_job",
+    "import_status",
+    "imports_of",
+    "run_import",
+    "unpack_zip",
+]

@@ -1,0 +1,298 @@
+"""Imports end to end: real files through the readers and the messages service into a real
+vault, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import zipfile
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from strongroom.accounts.keys import vault_for
+from strongroom.content import store as content
+from strongroom.formats import BadInput
+from strongroom.jobs import imports
+from strongroom.jobs.imports import run_import
+from strongroom.jobs.models import Job
+from strongroom.jobs.tasks import make_worker
+from strongroom.messages.models import Call, Message, MessagePart, Reaction
+from strongroom.runtime import Runtime
+from tests.factories import make_user, vault_user
+from tests.formats.apple_fixtures import MessagesDb, apple_ns, attributed_body
+from tests.formats.builders import PNG, call, calls, mms, part, sms, smses, write
+from tests.formats.mail_builders import sms_mail, write_mbox
+
+T0 = 1_700_000_000_000
+
+
+def count(rt: Runtime, model: type, account_id: int) -> int:
+    with rt.db.read() as s:
+        return int(
+            s.scalar(select(func.count()).select_from(model).where(model.account_id == account_id))
+            or 0
+        )
+
+
+def bodies(rt: Runtime, account_id: int) -> list[str]:
+    with rt.db.read() as s:
+        return list(
+            s.scalars(
+                select(Message.body).where(Message.account_id == account_id).order_by(Message.date)
+            )
+        )
+
+
+def sbr_file(tmp_path: Path, n: int = 5, name: str = "sms-1.xml") -> Path:
+    records = [
+        sms(body=f"message {i}", date=str(T0 + i * 1000), type=str(1 + i % 2)) for i in range(n)
+    ]
+    picture = base64.b64encode(PNG).decode()
+    records.append(
+        mms(
+            [part(ct="image/png", name="cat.png", text="null", data=picture), part(text="a cat")],
+            [("+15550100001", 137), ("+15550100099", 151)],
+            date=str(T0 + 999_000),
+        )
+    )
+    return write(tmp_path / name, smses(*records))
+
+
+def test_sbr_import_stores_messages_and_parts_and_again_stores_nothing(
+    runtime: Runtime, tmp_path: Path
+) -> None:
+    account = vault_user(runtime, phone_numbers=["+15550100099"])
+    path = sbr_file(tmp_path)
+    first = run_import(runtime, account, [path])
+    assert (first.imported, first.duplicates, first.skipped, first.problems) == (6, 0, 0, 0)
+    assert first.messages == 6 and first.parts == 2
+    assert count(runtime, Message, account) == 6
+    assert bodies(runtime, account)[:2] == ["message 0", "message 1"]
+    with runtime.db.read() as s:
+        stored = s.execute(
+            select(MessagePart.content_type, MessagePart.filename, MessagePart.content_id).where(
+                MessagePart.account_id == account, MessagePart.content_type == "image/png"
+            )
+        ).one()
+        vault = vault_for(s, runtime.store, runtime.keyring, account)
+        chunks = content.chunk_list(s, stored.content_id)
+    assert stored.filename == "cat.png"
+    assert b"".join(content.read_range(vault, chunks)) == PNG
+
+    again = run_import(runtime, account, [path])
+    assert (again.imported, again.duplicates, again.skipped) == (0, 6, 0)
+    assert count(runtime, Message, account) == 6
+
+
+def test_overlapping_files_from_two_tools_store_each_message_once(
+    runtime: Runtime, tmp_path: Path
+) -> None:
+    account = vault_user(runtime)
+    xml = write(
+        tmp_path / "sms.xml",
+        smses(
+            sms(body="only in the xml", date=str(T0)),
+            sms(body="in both", date=str(T0 + 5000)),
+        ),
+    )
+    mail = write_mbox(
+        tmp_path / "sms.mbox",
+        sms_mail(body="in both", date=str(T0 + 5000)),
+        sms_mail(body="only in the mail", date=str(T0 + 9000)),
+    )
+    report = run_import(runtime, account, [xml, mail])
+    assert (report.imported, report.duplicates) == (3, 1)
+    assert sorted(bodies(runtime, account)) == ["in both", "only in the mail", "only in the xml"]
+
+
+def test_calls_are_stored_once(runtime: Runtime, tmp_path: Path) -> None:
+    account = vault_user(runtime)
+    path = write(
+        tmp_path / "calls-1.xml",
+        calls(
+            call(number="(555) 010-0001", date=str(T0), type="1", duration="61"),
+            call(number="+15550100001", date=str(T0 + 60_000), type="3", duration="0"),
+            call(number="", date=str(T0 + 120_000), type="2", duration="5"),
+        ),
+    )
+    report = run_import(runtime, account, [path])
+    assert (report.imported, report.calls, report.duplicates) == (3, 3, 0)
+    with runtime.db.read() as s:
+        rows = s.execute(
+            select(Call.type, Call.duration_s).where(Call.account_id == account).order_by(Call.date)
+        ).all()
+    assert [tuple(r) for r in rows] == [("incoming", 61), ("missed", 0), ("outgoing", 5)]
+    again = run_import(runtime, account, [path])
+    assert (again.imported, again.duplicates) == (0, 3)
+    assert count(runtime, Call, account) == 3
+
+
+def test_an_import_stopped_half_way_completes_when_run_again(
+    runtime: Runtime, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    account = vault_user(runtime)
+    path = sbr_file(tmp_path, n=40)
+    monkeypatch.setattr(imports, "BATCH", 10)
+    monkeypatch.setattr(imports, "CHILD_BATCH", 10)
+
+    class Crash(Exception):
+        pass
+
+    def crash_after_two_batches(report: imports.ImportReport) -> None:
+        if report.messages >= 20:
+            raise Crash
+
+    with pytest.raises(Crash):
+        run_import(runtime, account, [path], progress=crash_after_two_batches)
+    stored = count(runtime, Message, account)
+    assert 0 < stored < 41
+    report = run_import(runtime, account, [path])
+    assert report.duplicates == stored
+    assert report.imported == 41 - stored
+    assert count(runtime, Message, account) == 41
+
+
+def test_tapbacks_become_reactions_of_their_target(runtime: Runtime, tmp_path: Path) -> None:
+    account = vault_user(runtime)
+    db = MessagesDb(tmp_path / "chat.db")
+    handle = db.handle("+15550100001")
+    chat = db.chat([handle])
+    db.message(chat, guid="TARGET", text="dinner?", is_from_me=1, date=apple_ns(T0))
+    db.message(
+        chat,
+        text=None,
+        attributedBody=attributed_body("Loved “dinner?”"),
+        handle_id=handle,
+        associated_message_guid="p:0/TARGET",
+        associated_message_type=2000,
+        date=apple_ns(T0 + 1000),
+    )
+    db.message(chat, text=None, attributedBody=attributed_body("yes " * 100), handle_id=handle,
+               date=apple_ns(T0 + 2000))  # fmt: skip
+    db.close()
+    report = run_import(runtime, account, [db.path])
+    assert (report.imported, report.reactions) == (2, 1)
+    assert bodies(runtime, account) == ["dinner?", ("yes " * 100).strip()]
+    with runtime.db.read() as s:
+        reaction = s.execute(select(Reaction.reaction, Reaction.message_id)).one()
+        target = s.scalar(select(Message.id).where(Message.guid == "TARGET"))
+    assert (reaction.reaction, reaction.message_id) == ("love", target)
+
+
+def test_a_damaged_file_keeps_what_came_before_and_a_foreign_one_changes_nothing(
+    runtime: Runtime, tmp_path: Path
+) -> None:
+    account = vault_user(runtime)
+    run_import(runtime, account, [sbr_file(tmp_path, n=3, name="first.xml")])
+    before = sorted(bodies(runtime, account))
+    text = smses(*(sms(body=f"late {i}", date=str(T0 + 10**7 + i)) for i in range(5)))
+    truncated = write(tmp_path / "cut.xml", text[: text.index("late 3") - 40])
+    noise = tmp_path / "noise.xml"
+    noise.write_bytes(hashlib.sha512(b"noise").digest() * 50)
+
+    report = run_import(runtime, account, [truncated, noise], "sbr-xml")
+    assert report.imported == 3
+    assert any("cut.xml line" in p["where"] for p in report.problem_list)
+    assert [f["file"] for f in report.failed] == ["noise.xml"]
+    assert "noise.xml" in report.failed[0]["error"]
+    assert sorted(bodies(runtime, account)) == sorted([*before, "late 0", "late 1", "late 2"])
+    with pytest.raises(BadInput, match="noise.xml"):
+        run_import(runtime, account, [noise])  # auto: no reader recognises it
+
+
+def test_large_files_are_read_in_a_child_process(
+    runtime: Runtime, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    account = vault_user(runtime)
+    monkeypatch.setattr(imports, "CHILD_ABOVE", 0)
+    monkeypatch.setattr(imports, "CHILD_BATCH", 7)
+    seen: list[int] = []
+    report = run_import(
+        runtime, account, [sbr_file(tmp_path, n=30)], progress=lambda r: seen.append(r.bytes_read)
+    )
+    assert report.imported == 31
+    assert seen[-1] == report.bytes_total > 0
+    assert seen == sorted(seen)
+    assert count(runtime, Message, account) == 31
+
+
+def test_an_account_with_messages_off_has_them_turned_on(runtime: Runtime, tmp_path: Path) -> None:
+    account = make_user(runtime)
+    report = run_import(runtime, account, [sbr_file(tmp_path, n=1)])
+    assert report.turned_on and report.imported == 2
+
+
+def zip_of(path: Path, members: dict[str, bytes]) -> Path:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in members.items():
+            z.writestr(name, data)
+    return path
+
+
+def test_zips_with_names_outside_their_folder_or_bombs_are_refused(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    for bad in ("../evil.txt", "/etc/evil", "a/../../evil"):
+        z = zip_of(tmp_path / "bad.zip", {"ok.txt": b"x", bad: b"evil"})
+        with pytest.raises(BadInput, match="outside its folder"):
+            imports.unpack_zip(z, out, "bad.zip")
+    bomb = zip_of(tmp_path / "bomb.zip", {"big.xml": b"\0" * (20 * 1024 * 1024)})
+    with pytest.raises(BadInput, match="zip bomb"):
+        imports.unpack_zip(bomb, out, "bomb.zip")
+    assert not (tmp_path / "evil.txt").exists()
+    folder = zip_of(tmp_path / "good.zip", {"mail/a.eml": b"x", "mail/b.eml": b"y"})
+    assert imports.unpack_zip(folder, out, "good.zip") == out / "mail"
+
+
+def stored_upload(rt: Runtime, account: int, data: bytes) -> int:
+    with rt.db.read() as s:
+        vault = vault_for(s, rt.store, rt.keyring, account)
+    staged = content.stage(rt.db, vault, account, rt.clock, iter([data]))
+    with rt.db.write() as s:
+        return content.commit(s, account, staged, rt.clock.now_ms())
+
+
+def test_the_import_job_imports_an_uploaded_zip_and_forgets_the_password(
+    runtime: Runtime, tmp_path: Path
+) -> None:
+    account = vault_user(runtime)
+    xml = sbr_file(tmp_path, n=4).read_bytes()
+    zipped = zip_of(tmp_path / "backup.zip", {"phone/sms-1.xml": xml}).read_bytes()
+    content_id = stored_upload(runtime, account, zipped)
+    job_id = imports.enqueue_import(
+        runtime, account, content_id, filename="backup.zip", password="hunter2"
+    )
+    with runtime.db.read() as s:
+        payload = s.get(Job, job_id).payload
+    assert "hunter2" not in str(payload) and payload["password"]["wrapped"]
+    make_worker(runtime).run_until_idle()
+    status = imports.import_status(runtime, account, job_id)
+    assert status.state == "done", status.error
+    assert status.counts["imported"] == 5 and status.progress["fraction"] == 1.0
+    with runtime.db.read() as s:
+        assert "password" not in s.get(Job, job_id).payload
+    assert count(runtime, Message, account) == 5
+
+
+def test_an_unreadable_upload_fails_its_job_once_with_the_reason(runtime: Runtime) -> None:
+    account = vault_user(runtime)
+    content_id = stored_upload(runtime, account, b"\x00\x01 this is no backup " * 10)
+    job_id = imports.enqueue_import(runtime, account, content_id, filename="sms.xml")
+    make_worker(runtime).run_until_idle()
+    status = imports.import_status(runtime, account, job_id)
+    assert status.state == "failed"
+    assert status.error and "sms.xml" in status.error
+
+
+def test_imports_are_only_their_accounts(runtime: Runtime) -> None:
+    alice, bob = vault_user(runtime, "alice"), vault_user(runtime, "bob")
+    content_id = stored_upload(runtime, alice, b"<smses count='0'></smses>")
+    with pytest.raises(Exception, match="no such content"):
+        imports.enqueue_import(runtime, bob, content_id)
+    job_id = imports.enqueue_import(runtime, alice, content_id)
+    with pytest.raises(Exception, match="no such job"):
+        imports.import_status(runtime, bob, job_id)
+    assert imports.imports_of(runtime, bob) == []
+    assert imports.imports_of(runtime, alice) == [job_id]
