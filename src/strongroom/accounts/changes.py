@@ -21,11 +21,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from strongroom.accounts.errors import ServiceOff
 from strongroom.accounts.models import Account, Change
+from strongroom.db import insert_rows
 from strongroom.errors import Gone, NotFound
 from strongroom.types import Millis
 
@@ -72,8 +73,9 @@ def record(
         .returning(Account.change_seq)
     ).scalar_one()
     first = top - len(items) + 1
-    session.execute(
-        insert(Change),
+    insert_rows(
+        session,
+        Change,
         [
             {
                 "account_id": account_id,

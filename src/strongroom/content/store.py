@@ -17,15 +17,17 @@ import hashlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from strongroom.blobs import Vault
 from strongroom.clock import Clock
 from strongroom.content.chunking import Chunker, StreamChunker
 from strongroom.content.models import Chunk, Content, ContentChunk
-from strongroom.db import Database, upsert
+from strongroom.db import Database, insert_rows, upsert
 from strongroom.errors import NotFound
+
+_ROWS_PER_STATEMENT = 500
 
 
 @dataclass(frozen=True)
@@ -73,19 +75,23 @@ def put_chunks(
     if stored:
         vault.store.sync()  # durable before the database records them: one flush per batch
     if stored:
+        sizes = {b: len(p) for b, p in zip(ids, pieces, strict=True)}
+        rows = [
+            {
+                "account_id": account_id,
+                "blob_id": blob_id,
+                "size": sizes[blob_id],
+                "stored_size": stored_size,
+                "last_used_at": now,
+            }
+            for blob_id, stored_size in stored.items()
+        ]
         with db.write() as s:
-            for blob_id, stored_size in stored.items():
-                size = len(pieces[ids.index(blob_id)])
+            for at in range(0, len(rows), _ROWS_PER_STATEMENT):
                 upsert(
                     s,
                     Chunk,
-                    {
-                        "account_id": account_id,
-                        "blob_id": blob_id,
-                        "size": size,
-                        "stored_size": stored_size,
-                        "last_used_at": now,
-                    },
+                    rows[at : at + _ROWS_PER_STATEMENT],
                     key=["account_id", "blob_id"],
                     update={"last_used_at": now},
                 )
@@ -195,7 +201,7 @@ def commit_many(session: Session, account_id: int, staged: list[Staged], now: in
             )
             offset += chunk.size
     if rows:
-        session.execute(insert(ContentChunk), rows)
+        insert_rows(session, ContentChunk, rows)
     return [found[(st.sha256, st.size)] for st in staged]
 
 

@@ -7,6 +7,7 @@ and alphanumeric sender names are kept as written; e-mail handles (iMessage) are
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 import phonenumbers
 
@@ -17,6 +18,7 @@ _DIALABLE = re.compile(r"[\d\s()+.\-/]+")
 _SHORT_CODE_MAX = 6
 
 
+@lru_cache(maxsize=1 << 16)
 def normalise(raw: str, region: str) -> tuple[str, str]:
     """``(value, kind)`` for a handle as some source wrote it; kind is phone, email, short, name.
 

@@ -24,7 +24,7 @@ from strongroom.accounts.models import Account
 from strongroom.blobs import Vault
 from strongroom.clock import DAY_MS, Clock
 from strongroom.content import store as content
-from strongroom.db import Database
+from strongroom.db import Database, insert_rows
 from strongroom.errors import InvalidInput, NotFound, StrongroomError
 from strongroom.messages import ids, search, threads
 from strongroom.messages.errors import ServiceOff
@@ -42,6 +42,10 @@ from strongroom.messages.records import (
 
 MAX_BODY = 1_000_000
 MAX_PARTS = 100
+SMALL_PART = 1024 * 1024
+"""Parts up to this size are staged together with the batch's other small parts."""
+SMALL_PARTS_HELD = 16 * 1024 * 1024
+"""The most small-part bytes held in memory at once while staging a batch."""
 KINDS = ("sms", "mms", "imessage", "rcs")
 UNKNOWN_NUMBER = "unknown"
 """The handle of calls from a withheld or private number."""
@@ -141,16 +145,40 @@ class Ingest:
         days = self.settings.retention_days
         return days is not None and item.record.date_ms < self.clock.now_ms() - days * DAY_MS
 
-    def _stage(self, item: _Item) -> None:
-        for part in item.record.parts:
-            staged = content.stage(
-                self.db, self.vault, self.account_id, self.clock, part.content.chunks()
+    def _stage(self, items: list[_Item]) -> None:
+        """Store every part's bytes (small parts together, a few round trips per batch; large
+        ones streamed one by one), then fingerprint each message."""
+        slots: list[list[content.Staged | None]] = [[None] * len(it.record.parts) for it in items]
+        small: list[tuple[list[content.Staged | None], int, bytes]] = []
+        held = 0
+        for item, slot in zip(items, slots, strict=True):
+            for i, part in enumerate(item.record.parts):
+                if part.content.size > SMALL_PART:
+                    slot[i] = content.stage(
+                        self.db, self.vault, self.account_id, self.clock, part.content.chunks()
+                    )
+                    continue
+                small.append((slot, i, part.content.read()))
+                held += part.content.size
+                if held >= SMALL_PARTS_HELD:
+                    self._stage_small(small)
+                    small, held = [], 0
+        self._stage_small(small)
+        for item, slot in zip(items, slots, strict=True):
+            item.staged = [(p, st) for p, st in zip(item.record.parts, slot, strict=True) if st]
+            media = [st.sha256 for p, st in item.staged if is_media(p.content_type)]
+            item.fingerprint = fingerprint(
+                item.record.direction, item.sender, item.participants, item.body, media
             )
-            item.staged.append((part, staged))
-        media = [st.sha256 for p, st in item.staged if is_media(p.content_type)]
-        item.fingerprint = fingerprint(
-            item.record.direction, item.sender, item.participants, item.body, media
+
+    def _stage_small(self, small: list[tuple[list[content.Staged | None], int, bytes]]) -> None:
+        if not small:
+            return
+        staged = content.stage_many(
+            self.db, self.vault, self.account_id, self.clock, [data for _, _, data in small]
         )
+        for (slot, i, _), st in zip(small, staged, strict=True):
+            slot[i] = st
 
     # -- the batch --------------------------------------------------------------------------
 
@@ -168,10 +196,10 @@ class Ingest:
                         client_id, "expired", "older than the account keeps messages"
                     )
                     continue
-                self._stage(item)
                 items.append(item)
             except StrongroomError as e:
                 outcomes[i] = _rejected(client_id, e.slug, e.detail)
+        self._stage(items)
         with self.db.write() as s:
             free = usage.reserve(s, self.account_id, 0).free_bytes  # takes the account lock
             if not s.scalar(select(Account.messages_enabled).where(Account.id == self.account_id)):
@@ -187,9 +215,9 @@ class Ingest:
         for mid, fp, date, prec, read in s.execute(
             select(
                 Message.id, Message.fingerprint, Message.date, Message.date_precision, Message.read
-            )
-            .where(Message.account_id == self.account_id, Message.fingerprint.in_(fps))
-            .order_by(Message.id)
+            ).where(Message.account_id == self.account_id, Message.fingerprint.in_(fps))
+            # no ORDER BY: SQLite would walk the (account, id) index, every message of the
+            # account, to avoid a sort; the few matches are sorted below instead
         ):
             stored[fp].append((mid, date, prec, read))
         gone: dict[bytes, list[tuple[int, int, int, str, str]]] = defaultdict(list)
@@ -201,11 +229,13 @@ class Ingest:
                 Gone.date,
                 Gone.date_precision,
                 Gone.reason,
-            )
-            .where(Gone.account_id == self.account_id, Gone.fingerprint.in_(fps))
-            .order_by(Gone.id)
+            ).where(Gone.account_id == self.account_id, Gone.fingerprint.in_(fps))
         ):
             gone[fp].append((gid, mid, date, prec, reason))
+        for matches in stored.values():
+            matches.sort()
+        for tombs in gone.values():
+            tombs.sort()
         new: list[_Item] = []
         mark_read: list[int] = []
         for it in items:
@@ -275,6 +305,7 @@ class Ingest:
             [v for it in accepted for v in [*it.participants, *([it.sender] if it.sender else [])]],
         )
         rows, parts, fts, reactions = [], [], [], []
+        staged_parts: list[content.Staged] = []
         per_conv: dict[int, list[tuple[int, _Item]]] = defaultdict(list)
         created_convs: list[int] = []
         for it, mid in zip(accepted, new_ids, strict=True):
@@ -294,18 +325,20 @@ class Ingest:
                         "filename": part.filename,
                         "size": staged.size,
                         "extra": part.extra,
-                        "content_id": content.commit(s, self.account_id, staged, now),
                     }
                 )
+                staged_parts.append(staged)
             reactions += self._reaction_rows(s, rec.reactions, mid)
             fts.append((mid, self.account_id, cid, it.body, rec.subject, bool(it.staged)))
             self.claimed.add(mid)
             outcomes[it.index] = Outcome(it.client_id, mid, "created")
-        s.execute(insert(Message), rows)
-        if parts:
-            s.execute(insert(MessagePart), parts)
-        if reactions:
-            s.execute(insert(Reaction), reactions)
+        for row, content_id in zip(
+            parts, content.commit_many(s, self.account_id, staged_parts, now), strict=True
+        ):
+            row["content_id"] = content_id
+        insert_rows(s, Message, rows)
+        insert_rows(s, MessagePart, parts)
+        insert_rows(s, Reaction, reactions)
         search.index(s, fts)
         self._summarise(s, per_conv)
         usage.add(s, self.account_id, "messages", total, len(accepted))
@@ -469,19 +502,16 @@ class Ingest:
                     }
                 )
             if rows:
-                s.execute(insert(Call), rows)
+                insert_rows(s, Call, rows)
         return statuses
 
     def _summarise(self, s: Session, per_conv: dict[int, list[tuple[int, _Item]]]) -> None:
+        bumps = []
         for cid, stored in per_conv.items():
             last_id, last = max(stored, key=lambda x: x[0])
-            threads.bump(
-                s,
-                cid,
-                added=len(stored),
-                unread=sum(
-                    1 for _, it in stored if not it.record.read and it.record.direction == "in"
-                ),
-                last_id=last_id,
-                snippet=threads.snippet_of(last.body, len(last.staged)),
+            unread = sum(
+                1 for _, it in stored if not it.record.read and it.record.direction == "in"
             )
+            snippet = threads.snippet_of(last.body, len(last.staged))
+            bumps.append(threads.Bump(cid, len(stored), unread, last_id, snippet))
+        threads.bump(s, bumps)

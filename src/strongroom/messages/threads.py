@@ -9,10 +9,10 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
-from sqlalchemy import case, func, insert, select, update
+from sqlalchemy import bindparam, case, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from strongroom.db import upsert
+from strongroom.db import table_of, upsert
 from strongroom.messages.handles import normalise
 from strongroom.messages.models import Conversation, ConversationParticipant, Handle, Message
 
@@ -104,29 +104,46 @@ def snippet_of(body: str, part_count: int) -> str:
     return text[:SNIPPET_LENGTH]
 
 
-def bump(
-    session: Session,
-    conversation_id: int,
-    *,
-    added: int,
-    unread: int,
-    last_id: int,
-    snippet: str,
-) -> None:
-    """Count newly stored messages into a conversation's summary."""
-    session.execute(
-        update(Conversation)
-        .where(Conversation.id == conversation_id)
-        .values(
-            message_count=Conversation.message_count + added,
-            unread_count=Conversation.unread_count + unread,
-        )
+@dataclass(frozen=True)
+class Bump:
+    """Messages newly stored into one conversation: how many, how many unread, the last."""
+
+    conversation_id: int
+    added: int
+    unread: int
+    last_id: int
+    snippet: str
+
+
+_table = table_of(Conversation)
+_COUNTS = (
+    _table.update()
+    .where(_table.c.id == bindparam("cid"))
+    .values(
+        message_count=_table.c.message_count + bindparam("added"),
+        unread_count=_table.c.unread_count + bindparam("unread"),
     )
-    session.execute(
-        update(Conversation)
-        .where(Conversation.id == conversation_id, Conversation.last_message_id < last_id)
-        .values(last_message_id=last_id, snippet=snippet)
-    )
+)
+_LAST = (
+    _table.update()
+    .where(_table.c.id == bindparam("cid"), _table.c.last_message_id < bindparam("last"))
+    .values(last_message_id=bindparam("last"), snippet=bindparam("text"))
+)
+
+
+def bump(session: Session, bumps: list[Bump]) -> None:
+    """Count newly stored messages into their conversations' summaries (two statements in
+    all, however many conversations)."""
+    if not bumps:
+        return
+    rows = [
+        {"cid": b.conversation_id, "added": b.added, "unread": b.unread, "last": b.last_id,
+         "text": b.snippet}
+        for b in bumps
+    ]  # fmt: skip
+    connection = session.connection()
+    connection.execute(_COUNTS, [{k: r[k] for k in ("cid", "added", "unread")} for r in rows])
+    connection.execute(_LAST, [{k: r[k] for k in ("cid", "last", "text")} for r in rows])
 
 
 def refresh(session: Session, conversation_ids: set[int]) -> None:

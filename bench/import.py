@@ -1,0 +1,210 @@
+"""How fast ``strongroom import`` stores messages, against floors measured in the same run.
+
+Generates two inputs (kept with ``--keep DIR`` and reused when present):
+
+* an SMS Backup & Restore XML file of ``--messages`` messages, 1% MMS with a 100 KB picture
+  (the generator of ``bench/import_parse.py``);
+* an ``sms.db`` of ``--db-messages`` rows, 60% of bodies only in ``attributedBody`` (the
+  generator of ``bench/import_messages_db.py``).
+
+For each it runs the real command, ``strongroom import FILE --user bench --json``, on a fresh
+data folder (SQLite, or ``--database-url``), and samples the summed RSS of the command and its
+reading process every 50 ms.  The floors, each in its own process:
+
+* parse: ``lxml.etree.iterparse`` over the XML, clearing each element, doing nothing else
+  (for the sms.db: plain sqlite3 reading every message row);
+* insert: the same number of rows inserted with plain sqlite3 ``executemany`` into a messages
+  table with the conversation index, in one transaction.
+
+Prints messages per second, peak RSS, and the ratio of our time to the summed floors.  Usage::
+
+    python bench/import.py [--messages 1000000] [--db-messages 200000] [--keep DIR]
+    python bench/import.py --messages 100000 --db-messages 20000      # a quick look
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))
+sys.path.insert(0, str(ROOT))
+
+import import_messages_db  # noqa: E402
+import import_parse  # noqa: E402
+
+STRONGROOM = [sys.executable, "-m", "strongroom"]
+
+
+def tree_rss_kb(pid: int) -> int:
+    """Resident memory of ``pid`` and all its descendants, in KiB (Linux /proc)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        children.setdefault(ppid, []).append(int(entry))
+    total, todo = 0, [pid]
+    while todo:
+        p = todo.pop()
+        todo += children.get(p, [])
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+        except OSError:
+            pass
+    return total
+
+
+def run_import(path: Path, work: Path, database_url: str | None) -> dict[str, float]:
+    data = work / "data"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STRONGROOM_")}
+    env["STRONGROOM_DATA"] = str(data)
+    if database_url:
+        env["STRONGROOM_DATABASE_URL"] = database_url
+    subprocess.run(
+        [*STRONGROOM, "user", "create", "bench", "--password-stdin"],
+        input="bench password 1234\n",
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    started = time.perf_counter()
+    proc = subprocess.Popen(
+        [*STRONGROOM, "import", str(path), "--user", "bench", "--json"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    peak = 0
+    while proc.poll() is None:
+        peak = max(peak, tree_rss_kb(proc.pid))
+        time.sleep(0.05)
+    elapsed = time.perf_counter() - started
+    out = proc.stdout.read() if proc.stdout else ""
+    if proc.returncode != 0:
+        raise SystemExit(f"strongroom import failed ({proc.returncode}): {out}")
+    report = json.loads(out)
+    return {
+        "seconds": elapsed,
+        "imported": report["imported"],
+        "messages": report["messages"],
+        "peak_rss_mb": peak / 1024,
+    }
+
+
+def insert_floor(rows: int, work: Path) -> float:
+    """Seconds for plain sqlite3 to insert ``rows`` message rows with the conversation index."""
+    path = work / "floor.db"
+    path.unlink(missing_ok=True)
+    db = sqlite3.connect(path)  # noqa: TID251 - the floor is plain sqlite3 on purpose
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute(
+        "CREATE TABLE messages (id INTEGER PRIMARY KEY, account_id INT, conversation_id INT, "
+        "direction TEXT, sender_id INT, date INT, read INT, body TEXT, fingerprint BLOB)"
+    )
+    db.execute("CREATE INDEX ix_conv ON messages (conversation_id, date)")
+    started = time.perf_counter()
+    batch = 10_000
+    with db:
+        for start in range(0, rows, batch):
+            db.executemany(
+                "INSERT INTO messages VALUES (?, 1, ?, ?, ?, ?, 1, ?, ?)",
+                (
+                    (i, i % 997, "in", i % 997, 1_500_000_000_000 + i, f"Message number {i}",
+                     i.to_bytes(16, "big"))
+                    for i in range(start, min(rows, start + batch))
+                ),
+            )  # fmt: skip
+    seconds = time.perf_counter() - started
+    db.close()
+    return seconds
+
+
+def in_child(kind: str, path: Path) -> float:
+    """Seconds for a floor reader, run in a fresh process."""
+    code = (
+        "import sys, time; sys.path[:0] = [sys.argv[3], sys.argv[4]];"
+        "import import_parse, import_messages_db; t = time.perf_counter();"
+        "(import_parse.floor if sys.argv[1] == 'xml' else import_messages_db.measure_floor)"
+        "(__import__('pathlib').Path(sys.argv[2])); print(time.perf_counter() - t)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, kind, str(path), str(ROOT / "bench"), str(ROOT)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return float(out.stdout.split()[-1])
+
+
+def report(name: str, ours: dict[str, float], parse_s: float, insert_s: float) -> None:
+    n = ours["messages"]
+    floor = parse_s + insert_s
+    print(f"\n{name}: {int(n):,} messages, {int(ours['imported']):,} imported")
+    print(f"  strongroom import   {ours['seconds']:8.1f} s  {n / ours['seconds']:9,.0f} msg/s  "
+          f"peak RSS {ours['peak_rss_mb']:.0f} MB")  # fmt: skip
+    print(f"  floor: parse        {parse_s:8.1f} s  {n / parse_s:9,.0f} msg/s")
+    print(f"  floor: insert       {insert_s:8.1f} s  {n / insert_s:9,.0f} rows/s")
+    print(f"  ratio to the summed floors: {ours['seconds'] / floor:.2f}x  (target: under 2.5x)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--messages", type=int, default=1_000_000)
+    parser.add_argument("--db-messages", type=int, default=200_000)
+    parser.add_argument("--keep", type=Path, help="keep (and reuse) the generated inputs here")
+    parser.add_argument("--database-url", help="import into this database instead of SQLite")
+    parser.add_argument("--only", choices=["xml", "db"])
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench-import-") as tmp:
+        inputs = args.keep or Path(tmp)
+        inputs.mkdir(parents=True, exist_ok=True)
+        if args.only != "db":
+            xml = inputs / f"sms-{args.messages}.xml"
+            if not xml.exists():
+                print(f"generating {xml} ...", flush=True)
+                import_parse.generate(xml, args.messages)
+            work = Path(tmp) / "xml"
+            work.mkdir()
+            ours = run_import(xml, work, args.database_url)
+            report(
+                f"SMS Backup & Restore XML ({xml.stat().st_size / 1e9:.2f} GB)",
+                ours,
+                in_child("xml", xml),
+                insert_floor(int(ours["messages"]), work),
+            )
+        if args.only != "xml":
+            db = inputs / f"db-{args.db_messages}" / "sms.db"
+            if not db.exists():
+                db.parent.mkdir(parents=True, exist_ok=True)
+                print(f"generating {db} ...", flush=True)
+                import_messages_db.generate(db, args.db_messages)
+            work = Path(tmp) / "db"
+            work.mkdir()
+            ours = run_import(db, work, args.database_url)
+            report(
+                "sms.db (60% attributedBody)",
+                ours,
+                in_child("db", db),
+                insert_floor(int(ours["messages"]), work),
+            )
+
+
+if __name__ == "__main__":
+    main()
