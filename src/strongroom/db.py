@@ -143,6 +143,16 @@ def table_of(model: type[Base]) -> Table:
     return cast(Table, model.__table__)
 
 
+def execute_many(session: Session, sql: str, rows: list[tuple[Any, ...]]) -> None:
+    """Run one plain SQL statement (``?`` placeholders) for every row, as one ``executemany``
+    of the driver (placeholders become ``%s`` for PostgreSQL)."""
+    if not rows:
+        return
+    if session.get_bind().dialect.paramstyle != "qmark":
+        sql = sql.replace("?", "%s")
+    session.connection().exec_driver_sql(sql, rows)
+
+
 def insert_rows(session: Session, model: type[Base], rows: list[dict[str, Any]]) -> None:
     """INSERT many rows (all with the keys of the first) in one driver ``executemany``.
 

@@ -12,8 +12,9 @@ import pytest
 from sqlalchemy import func, select
 
 from strongroom.accounts.keys import vault_for
+from strongroom.accounts.models import Account
 from strongroom.content import store as content
-from strongroom.formats import BadInput
+from strongroom.formats import BadInput, reading
 from strongroom.jobs import imports
 from strongroom.jobs.imports import run_import
 from strongroom.jobs.models import Job
@@ -135,7 +136,7 @@ def test_an_import_stopped_half_way_completes_when_run_again(
     account = vault_user(runtime)
     path = sbr_file(tmp_path, n=40)
     monkeypatch.setattr(imports, "BATCH", 10)
-    monkeypatch.setattr(imports, "CHILD_BATCH", 10)
+    monkeypatch.setattr(reading, "BATCH", 10)
 
     class Crash(Exception):
         pass
@@ -207,7 +208,6 @@ def test_large_files_are_read_in_a_child_process(
 ) -> None:
     account = vault_user(runtime)
     monkeypatch.setattr(imports, "CHILD_ABOVE", 0)
-    monkeypatch.setattr(imports, "CHILD_BATCH", 7)
     seen: list[int] = []
     report = run_import(
         runtime, account, [sbr_file(tmp_path, n=30)], progress=lambda r: seen.append(r.bytes_read)
@@ -222,6 +222,18 @@ def test_an_account_with_messages_off_has_them_turned_on(runtime: Runtime, tmp_p
     account = make_user(runtime)
     report = run_import(runtime, account, [sbr_file(tmp_path, n=1)])
     assert report.turned_on and report.imported == 2
+
+
+def test_an_import_that_stores_nothing_leaves_messages_off(
+    runtime: Runtime, tmp_path: Path
+) -> None:
+    account = make_user(runtime)
+    noise = tmp_path / "noise.xml"
+    noise.write_bytes(b"\x00\x01 not xml at all " * 20)
+    report = run_import(runtime, account, [noise], "sbr-xml")
+    assert report.failed and not report.turned_on
+    with runtime.db.read() as s:
+        assert s.get(Account, account).messages_enabled is False
 
 
 def zip_of(path: Path, members: dict[str, bytes]) -> Path:
@@ -276,6 +288,20 @@ def test_the_import_job_imports_an_uploaded_zip_and_forgets_the_password(
     assert count(runtime, Message, account) == 5
 
 
+def test_a_failed_job_still_counts_what_it_stored(runtime: Runtime, tmp_path: Path) -> None:
+    account = vault_user(runtime)
+    good = sbr_file(tmp_path, n=5).read_bytes()
+    bad = b"<smses count='3'>" + bytes(range(256)) * 4
+    zipped = zip_of(tmp_path / "two.zip", {"p/sms-1.xml": good, "p/sms-2.xml": bad})
+    job_id = imports.enqueue_import(
+        runtime, account, stored_upload(runtime, account, zipped.read_bytes()), filename="two.zip"
+    )
+    make_worker(runtime).run_until_idle()
+    status = imports.import_status(runtime, account, job_id)
+    assert status.state == "failed" and status.error and "sms-2.xml" in status.error
+    assert status.counts["imported"] == 6 == count(runtime, Message, account)
+
+
 def test_an_unreadable_upload_fails_its_job_once_with_the_reason(runtime: Runtime) -> None:
     account = vault_user(runtime)
     content_id = stored_upload(runtime, account, b"\x00\x01 this is no backup " * 10)
@@ -292,7 +318,7 @@ def test_imports_are_only_their_accounts(runtime: Runtime) -> None:
     with pytest.raises(Exception, match="no such content"):
         imports.enqueue_import(runtime, bob, content_id)
     job_id = imports.enqueue_import(runtime, alice, content_id)
-    with pytest.raises(Exception, match="no such job"):
+    with pytest.raises(Exception, match="no such import"):
         imports.import_status(runtime, bob, job_id)
     assert imports.imports_of(runtime, bob) == []
     assert imports.imports_of(runtime, alice) == [job_id]

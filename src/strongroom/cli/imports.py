@@ -109,6 +109,8 @@ def _print(console: Console, report: ImportReport) -> None:
     )
     for why, count in sorted(report.skipped_why.items()):
         out.print(f"  skipped {count}: {why}")
+    for skipped in report.skipped_list[:10]:
+        console.print(f"  skipped {skipped['what']}: {skipped['reason']}", markup=False)
     for problem in report.problem_list[:20]:
         console.print(f"  problem: {problem['where']}: {problem['message']}", markup=False)
     if report.problems > 20:

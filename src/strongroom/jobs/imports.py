@@ -18,15 +18,12 @@ a full disk) leaves every committed batch in place, and running it again complet
 from __future__ import annotations
 
 import base64
-import multiprocessing
-import os
-import queue as queues
 import tempfile
+import time
 import zipfile
-from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field
-from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +33,7 @@ from strongroom.accounts.keys import vault_for
 from strongroom.accounts.models import Account
 from strongroom.content import store as content
 from strongroom.errors import InvalidInput, NotFound
-from strongroom.formats import READERS, BadInput, Reader, ReadOptions, detect
+from strongroom.formats import READERS, BadInput, Reader, ReadOptions, detect, reading
 from strongroom.formats.folders import check_name
 from strongroom.jobs import queue
 from strongroom.jobs.runner import JobContext
@@ -51,11 +48,8 @@ from strongroom.messages.records import (
 )
 from strongroom.runtime import Runtime
 
-BATCH = 1000
+BATCH = 2000
 """Messages stored per transaction."""
-CHILD_BATCH = 250
-"""Records per hand-over from the reading process."""
-QUEUED_BATCHES = 8
 PROBLEMS_KEPT = 200
 """Problems listed in a report (all are counted)."""
 STREAMING = ("sbr-xml", "mbox", "messages-db", "eml")
@@ -85,6 +79,8 @@ class ImportReport:
     parts: int = 0
     """Attachment parts of the messages imported (pictures, text and layout parts)."""
     skipped_why: dict[str, int] = field(default_factory=dict)
+    skipped_list: list[dict[str, str]] = field(default_factory=list)
+    """The first skipped messages: which (file, time, sender) and why."""
     problem_list: list[dict[str, str]] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
     failed: list[dict[str, str]] = field(default_factory=list)
@@ -99,119 +95,30 @@ class ImportReport:
         if len(self.problem_list) < PROBLEMS_KEPT:
             self.problem_list.append({"where": where, "message": message})
 
-    def skip(self, why: str) -> None:
+    def skip(self, why: str, what: str | None = None, detail: str | None = None) -> None:
         self.skipped += 1
         self.skipped_why[why] = self.skipped_why.get(why, 0) + 1
+        if what and len(self.skipped_list) < PROBLEMS_KEPT:
+            self.skipped_list.append({"what": what, "reason": detail or why})
 
     def as_json(self) -> dict[str, Any]:
         return asdict(self)
 
 
-# -- reading --------------------------------------------------------------------------------
-
-
-def _child_batches(
-    reader_name: str, path: str, options: ReadOptions, out: multiprocessing.Queue[Any]
-) -> None:
-    """The reading process: send the records of ``path`` in lists, then ``("end", None)``."""
-    try:
-        batch: list[Record] = []
-        for record in READERS[reader_name].read(Path(path), options):
-            batch.append(record)
-            if len(batch) >= CHILD_BATCH:
-                out.put(("records", batch))
-                batch = []
-        out.put(("records", batch))
-        out.put(("end", None))
-    except BadInput as e:
-        out.put(("bad", (type(e).__name__, e.detail)))
-    except Exception as e:  # noqa: BLE001 - reported to the parent, which raises it
-        out.put(("bad", ("BadInput", f"{Path(path).name}: cannot be read ({e})")))
-
-
-@dataclass
-class _Source:
-    """Batches of records from one input, and where reading has got to."""
-
-    batches: Iterator[list[Record]]
-    pid: int
-    path: Path
-
-    def position(self) -> int | None:
-        """The reader's offset in the file (Linux), or None if unknown."""
-        try:
-            target = str(self.path.resolve())
-            fds = Path(f"/proc/{self.pid}/fd")
-            for fd in fds.iterdir():
-                if os.readlink(fd) == target:
-                    info = (Path(f"/proc/{self.pid}/fdinfo") / fd.name).read_text()
-                    for line in info.splitlines():
-                        key, _, value = line.partition(":")
-                        if key == "pos":
-                            return int(value)
-        except OSError:
-            return None
-        return None
-
-
-def _in_child(reader: Reader, path: Path, options: ReadOptions) -> Iterator[_Source]:
-    context = multiprocessing.get_context("spawn")
-    out: multiprocessing.Queue[Any] = context.Queue(QUEUED_BATCHES)
-    child: BaseProcess = context.Process(
-        target=_child_batches,
-        args=(reader.name, str(path), options, out),
-        name=f"strongroom-read-{path.name}",
-        daemon=True,
-    )
-    child.start()
-    try:
-        yield _Source(_received(out, child, path), child.pid or os.getpid(), path)
-    finally:
-        if child.is_alive():
-            child.terminate()
-        child.join(10)
-        out.close()
-
-
-def _received(
-    out: multiprocessing.Queue[Any], child: BaseProcess, path: Path
-) -> Iterator[list[Record]]:
-    while True:
-        try:
-            what, value = out.get(timeout=1.0)
-        except queues.Empty:
-            if not child.is_alive() and out.empty():
-                raise BadInput(f"{path.name}: the reader stopped unexpectedly") from None
-            continue
-        if what == "records":
-            yield value
-        elif what == "bad":
-            kind, detail = value
-            error = next((c for c in BadInput.__subclasses__() if c.__name__ == kind), BadInput)
-            raise error(detail)
-        else:
-            return
-
-
-def _in_process(reader: Reader, path: Path, options: ReadOptions) -> Iterator[_Source]:
-    def batches() -> Iterator[list[Record]]:
-        batch: list[Record] = []
-        for record in reader.read(path, options):
-            batch.append(record)
-            if len(batch) >= CHILD_BATCH:
-                yield batch
-                batch = []
-        yield batch
-
-    yield _Source(batches(), os.getpid(), path)
-
-
 # -- storing --------------------------------------------------------------------------------
 
 
+def _describe(file: str | None, rec: MessageRecord) -> str:
+    when = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(rec.date_ms / 1000))
+    who = f"from {rec.sender}" if rec.direction == "in" else f"to {', '.join(rec.participants)}"
+    return f"{file or 'input'}: the {rec.kind} of {when} UTC {who}"[:300]
+
+
 class _Importer:
-    def __init__(self, ingest: Ingest, report: ImportReport) -> None:
-        self.ingest, self.report = ingest, report
+    def __init__(
+        self, ingest: Ingest, report: ImportReport, before_store: Callable[[Ingest], None]
+    ) -> None:
+        self.ingest, self.report, self.before_store = ingest, report, before_store
         self.messages: list[tuple[str | None, MessageRecord]] = []
         self.reactions: list[ReactionRecord] = []
         self.calls: list[CallRecord] = []
@@ -235,6 +142,7 @@ class _Importer:
     def flush(self) -> None:
         batch, self.messages = self.messages, []
         if batch:
+            self.before_store(self.ingest)
             try:
                 outcomes = self.ingest.add(batch)
             finally:
@@ -250,9 +158,11 @@ class _Importer:
                 elif outcome.status == "duplicate":
                     report.duplicates += 1
                 else:
-                    report.skip(outcome.problem["code"] if outcome.problem else "rejected")
+                    problem = outcome.problem or {"code": "rejected", "detail": "not stored"}
+                    report.skip(problem["code"], _describe(report.file, rec), problem["detail"])
         reactions, self.reactions = self.reactions, []
         if reactions:
+            self.before_store(self.ingest)
             found = self.ingest.add_reactions(reactions)
             self.report.reactions += found
             for _ in range(len({r.target_guid for r in reactions}) - found):
@@ -263,6 +173,7 @@ class _Importer:
         if not calls:
             return
         self.report.calls += len(calls)
+        self.before_store(self.ingest)
         for status in self.ingest.add_calls(calls):
             if status == "created":
                 self.report.imported += 1
@@ -317,6 +228,7 @@ def run_import(
     progress: ProgressHook | None = None,
     source_names: list[str] | None = None,
     keep_going: bool = True,
+    report: ImportReport | None = None,
 ) -> ImportReport:
     """Import every file or folder of ``paths`` into the account; return what was done.
 
@@ -329,15 +241,25 @@ def run_import(
     """
     names = source_names or [p.name for p in paths]
     readers = [reader_for(p, format_name) for p in paths]
-    report = ImportReport(files=names)
+    report = report or ImportReport()
+    report.files = names
     report.bytes_total = sum(
         p.stat().st_size for p, r in zip(paths, readers, strict=True) if r.name in SEQUENTIAL
     )
-    with rt.db.write() as s:
+    with rt.db.read() as s:
         vault = vault_for(s, rt.store, rt.keyring, account_id)
-        if not s.scalar(select(Account.messages_enabled).where(Account.id == account_id)):
-            housekeeping.switch(s, account_id, True, None)
-            report.turned_on = True
+
+    def turn_on(ingest: Ingest) -> None:
+        """Turn the messages service on when the first thing is about to be stored (an import
+        that stores nothing leaves the account as it was)."""
+        if ingest.settings.enabled:
+            return
+        with rt.db.write() as s:
+            if not s.scalar(select(Account.messages_enabled).where(Account.id == account_id)):
+                housekeeping.switch(s, account_id, True, None)
+                report.turned_on = True
+        ingest.settings.enabled = True
+
     base = rt.settings.data / "scratch"
     base.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="import-", dir=base) as scratch:
@@ -348,10 +270,10 @@ def run_import(
             # One run of the messages service per input: within a run identical copies are
             # separate messages (two "ok"s in one second); across inputs they are the same.
             ingest = Ingest(rt.db, vault, rt.clock, account_id, source=reader.name)
-            importer = _Importer(ingest, report)
-            start = _in_child if _worth_a_child(reader, path) else _in_process
+            importer = _Importer(ingest, report, turn_on)
+            in_child = _worth_a_child(reader, path)
             try:
-                with contextmanager(start)(reader, path, options) as source:
+                with reading.batches(reader, path, options, in_child=in_child) as source:
                     for batch in source.batches:
                         for record in batch:
                             importer.take(record)
@@ -536,6 +458,7 @@ def import_job(ctx: JobContext) -> dict[str, Any]:
     base = rt.settings.data / "scratch"
     base.mkdir(parents=True, exist_ok=True)
     last = [0.0]
+    so_far = ImportReport()
 
     def progress(report: ImportReport) -> None:
         now = rt.clock.now_ms()
@@ -558,10 +481,13 @@ def import_job(ctx: JobContext) -> dict[str, Any]:
                 progress=progress,
                 source_names=[name if p == path else _shown(p, work) for p in paths],
                 keep_going=False,
+                report=so_far,
             )
     except Exception as e:
         if isinstance(e, InvalidInput) or ctx.job.attempts >= ctx.job.max_attempts:
             _forget_password(rt, ctx.job.id)  # no attempt will follow
+        # what was stored before the failure stays stored: say so
+        ctx.progress(**_progress_of(so_far), problem_list=so_far.problem_list)
         raise
     _forget_password(rt, ctx.job.id)
     if payload.get("upload"):
@@ -614,7 +540,10 @@ class ImportStatus:
 def import_status(rt: Runtime, account_id: int, import_id: int) -> ImportStatus:
     """An import of the account's (raises NotFound for any other job, or another's)."""
     with rt.db.read() as s:
-        job = queue.get_job(s, import_id, account_id)
+        try:
+            job = queue.get_job(s, import_id, account_id)
+        except NotFound:
+            raise NotFound("no such import") from None
         if job.kind != JOB_KIND:
             raise NotFound("no such import")
         result = job.result or {}
@@ -636,7 +565,7 @@ def import_status(rt: Runtime, account_id: int, import_id: int) -> ImportStatus:
             finished_at=job.finished_at,
             progress=dict(job.progress or {}),
             counts=counts,
-            problems=list(result.get("problem_list", [])),
+            problems=list(result.get("problem_list") or counts_from.get("problem_list") or []),
             error=job.error,
         )
 

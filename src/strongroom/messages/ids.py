@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import secrets
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from strongroom.messages.models import Message
@@ -31,11 +31,14 @@ def first_id_at(date_ms: int) -> int:
     return make_id(date_ms, 0)
 
 
+_TAKEN = select(Message.id).where(Message.id.in_(bindparam("ids", expanding=True)))
+
+
 def allocate(session: Session, dates: list[int]) -> list[int]:
     """Fresh ids for messages of these dates, unique among stored ones and each other."""
     ids = [make_id(d, secrets.randbelow(1 << SLOT_BITS)) for d in dates]
     while True:
-        taken = set(session.scalars(select(Message.id).where(Message.id.in_(set(ids)))))
+        taken = set(session.scalars(_TAKEN, {"ids": list(set(ids))}))
         seen: set[int] = set()
         clashes = False
         for i, candidate in enumerate(ids):

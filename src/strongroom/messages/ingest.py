@@ -12,11 +12,11 @@ and expired messages (:mod:`messages.fingerprints`), and stores only what is new
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from strongroom.accounts import changes, usage
@@ -49,6 +49,48 @@ SMALL_PARTS_HELD = 16 * 1024 * 1024
 KINDS = ("sms", "mms", "imessage", "rcs")
 UNKNOWN_NUMBER = "unknown"
 """The handle of calls from a withheld or private number."""
+
+
+# The matching queries, built once (an IN list of a thousand values costs more to build than to
+# run).  No ORDER BY: SQLite would walk the (account, id) index, every message of the account, to
+# avoid a sort; the few matches are sorted after.
+_STORED = select(
+    Message.id, Message.fingerprint, Message.date, Message.date_precision, Message.read
+).where(
+    Message.account_id == bindparam("account"),
+    Message.fingerprint.in_(bindparam("fps", expanding=True)),
+)
+_GONE = select(
+    Gone.id, Gone.message_id, Gone.fingerprint, Gone.date, Gone.date_precision, Gone.reason
+).where(
+    Gone.account_id == bindparam("account"),
+    Gone.fingerprint.in_(bindparam("fps", expanding=True)),
+)
+
+
+CLAIMS_KEPT = 200_000
+"""How many of a run's latest claims are remembered (memory stays flat on long imports)."""
+
+
+class _Recent:
+    """A set of the last ``limit`` ids added.  A run's identical copies come close together
+    (the same conversation, the same second), so claims older than that are let go."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.ids: set[int] = set()
+        self.order: deque[int] = deque()
+
+    def __contains__(self, value: int) -> bool:
+        return value in self.ids
+
+    def add(self, value: int) -> None:
+        if value in self.ids:
+            return
+        self.ids.add(value)
+        self.order.append(value)
+        if len(self.order) > self.limit:
+            self.ids.discard(self.order.popleft())
 
 
 @dataclass
@@ -91,8 +133,8 @@ class Ingest:
     ) -> None:
         self.db, self.vault, self.clock, self.account_id = db, vault, clock, account_id
         self.source = source
-        self.claimed: set[int] = set()
-        self.claimed_gone: set[int] = set()
+        self.claimed = _Recent(CLAIMS_KEPT)
+        self.claimed_gone = _Recent(CLAIMS_KEPT)
         with db.read() as s:
             account = s.get(Account, account_id)
             if account is None:
@@ -212,25 +254,11 @@ class Ingest:
     def _match(self, s: Session, items: list[_Item], outcomes: list[Outcome | None]) -> list[_Item]:
         fps = {it.fingerprint for it in items}
         stored: dict[bytes, list[tuple[int, int, str, bool]]] = defaultdict(list)
-        for mid, fp, date, prec, read in s.execute(
-            select(
-                Message.id, Message.fingerprint, Message.date, Message.date_precision, Message.read
-            ).where(Message.account_id == self.account_id, Message.fingerprint.in_(fps))
-            # no ORDER BY: SQLite would walk the (account, id) index, every message of the
-            # account, to avoid a sort; the few matches are sorted below instead
-        ):
+        params = {"account": self.account_id, "fps": list(fps)}
+        for mid, fp, date, prec, read in s.execute(_STORED, params):
             stored[fp].append((mid, date, prec, read))
         gone: dict[bytes, list[tuple[int, int, int, str, str]]] = defaultdict(list)
-        for gid, mid, fp, date, prec, reason in s.execute(
-            select(
-                Gone.id,
-                Gone.message_id,
-                Gone.fingerprint,
-                Gone.date,
-                Gone.date_precision,
-                Gone.reason,
-            ).where(Gone.account_id == self.account_id, Gone.fingerprint.in_(fps))
-        ):
+        for gid, mid, fp, date, prec, reason in s.execute(_GONE, params):
             gone[fp].append((gid, mid, date, prec, reason))
         for matches in stored.values():
             matches.sort()

@@ -9,10 +9,10 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
-from sqlalchemy import bindparam, case, func, insert, select, update
+from sqlalchemy import case, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from strongroom.db import table_of, upsert
+from strongroom.db import execute_many, upsert
 from strongroom.messages.handles import normalise
 from strongroom.messages.models import Conversation, ConversationParticipant, Handle, Message
 
@@ -115,35 +115,21 @@ class Bump:
     snippet: str
 
 
-_table = table_of(Conversation)
-_COUNTS = (
-    _table.update()
-    .where(_table.c.id == bindparam("cid"))
-    .values(
-        message_count=_table.c.message_count + bindparam("added"),
-        unread_count=_table.c.unread_count + bindparam("unread"),
-    )
-)
-_LAST = (
-    _table.update()
-    .where(_table.c.id == bindparam("cid"), _table.c.last_message_id < bindparam("last"))
-    .values(last_message_id=bindparam("last"), snippet=bindparam("text"))
-)
-
-
 def bump(session: Session, bumps: list[Bump]) -> None:
     """Count newly stored messages into their conversations' summaries (two statements in
     all, however many conversations)."""
-    if not bumps:
-        return
-    rows = [
-        {"cid": b.conversation_id, "added": b.added, "unread": b.unread, "last": b.last_id,
-         "text": b.snippet}
-        for b in bumps
-    ]  # fmt: skip
-    connection = session.connection()
-    connection.execute(_COUNTS, [{k: r[k] for k in ("cid", "added", "unread")} for r in rows])
-    connection.execute(_LAST, [{k: r[k] for k in ("cid", "last", "text")} for r in rows])
+    execute_many(
+        session,
+        "UPDATE conversations SET message_count = message_count + ?, "
+        "unread_count = unread_count + ? WHERE id = ?",
+        [(b.added, b.unread, b.conversation_id) for b in bumps],
+    )
+    execute_many(
+        session,
+        "UPDATE conversations SET last_message_id = ?, snippet = ? "
+        "WHERE id = ? AND last_message_id < ?",
+        [(b.last_id, b.snippet, b.conversation_id, b.last_id) for b in bumps],
+    )
 
 
 def refresh(session: Session, conversation_ids: set[int]) -> None:
