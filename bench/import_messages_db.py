@@ -33,14 +33,18 @@ def generate(path: Path, count: int) -> None:
     rng = random.Random(7)
     db = MessagesDb(path)
     handles = [db.handle(f"+1555{i:07d}") for i in range(80)]
-    chats = [db.chat([handles[i]]) for i in range(40)]
-    chats += [db.chat(rng.sample(handles, 4), display_name=f"Group {i}") for i in range(10)]
+    members = [[handles[i]] for i in range(40)] + [rng.sample(handles, 4) for _ in range(10)]
+    chats = [
+        db.chat(people, display_name=f"Group {i}" if len(people) > 1 else None)
+        for i, people in enumerate(members)
+    ]
     folder = path.parent / "Attachments" / "ab"
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "p.jpg").write_bytes(b"\xff\xd8" + bytes(20_000))
     t0 = 1_600_000_000_000
     rows, joins, attachments = [], [], []
     for rowid in range(1, count + 1):
+        chat = rng.randrange(len(chats))  # each message in a chat, from one of its members
         text = " ".join(rng.choices(WORDS, k=rng.randint(2, 25)))
         blob_only = rng.random() < 0.6
         tapback = rng.random() < 0.02 and rowid > 1
@@ -54,7 +58,7 @@ def generate(path: Path, count: int) -> None:
                 f"GUID-{rowid:09d}",
                 None if blob_only else text,
                 attributed_body(text),
-                rng.choice(handles),
+                rng.choice(members[chat]),
                 "iMessage",
                 apple_ns(t0 + rowid * 60_000),
                 rng.random() < 0.5,
@@ -64,7 +68,7 @@ def generate(path: Path, count: int) -> None:
                 int(picture),
             )
         )
-        joins.append((rng.choice(chats), rowid))
+        joins.append((chats[chat], rowid))
     db.conn.executemany(
         "INSERT INTO message (ROWID, guid, text, attributedBody, handle_id, service, date,"
         " is_from_me, is_read, associated_message_guid, associated_message_type,"

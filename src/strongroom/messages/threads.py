@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import case, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from strongroom.db import execute_many, upsert
+from strongroom.db import execute_many, insert_rows, table_of, upsert
 from strongroom.messages.handles import normalise
 from strongroom.messages.models import Conversation, ConversationParticipant, Handle, Message
 
@@ -76,25 +76,30 @@ class Threads:
                 )
             self.conversations[key] = int(found[0])
             return int(found[0]), False
-        convo = Conversation(
-            account_id=self.account_id,
-            participants_key=key,
-            title=title or None,
-            last_message_id=0,
-            message_count=0,
-            unread_count=0,
-            snippet="",
-            created_at=now,
+        cid = int(
+            session.execute(
+                insert(table_of(Conversation))
+                .values(
+                    account_id=self.account_id,
+                    participants_key=key,
+                    title=title or None,
+                    last_message_id=0,
+                    message_count=0,
+                    unread_count=0,
+                    snippet="",
+                    created_at=now,
+                )
+                .returning(table_of(Conversation).c.id)
+            ).scalar_one()
         )
-        session.add(convo)
-        session.flush()
         ids = self.handle_ids(session, participants)
-        session.execute(
-            insert(ConversationParticipant),
-            [{"conversation_id": convo.id, "handle_id": h} for h in sorted(set(ids.values()))],
+        insert_rows(
+            session,
+            ConversationParticipant,
+            [{"conversation_id": cid, "handle_id": h} for h in sorted(set(ids.values()))],
         )
-        self.conversations[key] = convo.id
-        return convo.id, True
+        self.conversations[key] = cid
+        return cid, True
 
 
 def snippet_of(body: str, part_count: int) -> str:
