@@ -118,21 +118,26 @@ def tus_metadata(**values: str) -> str:
     )
 
 
+def tus_post(http: httpx.Client, data: bytes, headers: dict | None = None, **meta: str):
+    """A tus creation-with-upload request: the whole of ``data`` in one POST."""
+    return http.post(
+        "/api/v1/uploads",
+        content=data,
+        headers={
+            **(headers or {}),
+            "Tus-Resumable": "1.0.0",
+            "Upload-Length": str(len(data)),
+            "Upload-Metadata": tus_metadata(**meta),
+            "Content-Type": "application/offset+octet-stream",
+        },
+    )
+
+
 def upload_bytes(
     http: httpx.Client, headers: dict, data: bytes, filename: str, folder: str = "", **meta: str
 ) -> dict:
     """Upload through tus in one request (creation-with-upload); return the stored file."""
-    r = http.post(
-        "/api/v1/uploads",
-        content=data,
-        headers={
-            **headers,
-            "Tus-Resumable": "1.0.0",
-            "Upload-Length": str(len(data)),
-            "Upload-Metadata": tus_metadata(filename=filename, folder=folder, **meta),
-            "Content-Type": "application/offset+octet-stream",
-        },
-    )
+    r = tus_post(http, data, headers, filename=filename, folder=folder, **meta)
     assert r.status_code == 201, r.text
     assert r.headers["upload-offset"] == str(len(data))
     file_id = r.headers["strongroom-file-id"]

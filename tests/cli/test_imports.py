@@ -16,14 +16,11 @@ from strongroom.runtime import open_runtime
 from tests.cli.helpers import cli_env, run_cli
 from tests.conftest import make_settings
 from tests.factories import make_user, vault_user
-from tests.formats.apple_fixtures import MessagesDb, attributed_body
-from tests.formats.backup_fixtures import Backup
+from tests.formats.backup_fixtures import BACKUP_PASSWORD, message_backup
 from tests.formats.builders import PNG, call, calls, mms, part, sms, smses, write
 
 T0 = 1_700_000_000_000
 OWNER = "+15550100099"
-BACKUP_PASSWORD = "hunter2 backup"
-PICTURE = "Library/SMS/Attachments/ab/01/AT-1/IMG_0001.JPG"
 COUNTS = ("imported", "duplicates", "skipped", "problems")
 
 
@@ -149,16 +146,7 @@ def test_an_import_into_an_account_with_messages_off_turns_them_on(install, tmp_
 
 def encrypted_backup(tmp_path: Path) -> Path:
     """A Finder/iTunes backup folder, encrypted with BACKUP_PASSWORD: two messages, a picture."""
-    db = MessagesDb(tmp_path / "sms.db")
-    chat = db.chat([db.handle("+15550100001")])
-    db.message(chat, text=None, attributedBody=attributed_body("see you at 8"), handle_id=1)
-    row = db.message(chat, text="\ufffclook", handle_id=1)
-    db.attachment(row, f"~/{PICTURE}", "image/jpeg", "IMG_0001.JPG")
-    db.close()
-    made = Backup(tmp_path / "iPhone backup", BACKUP_PASSWORD)
-    made.add_file("HomeDomain", "Library/SMS/sms.db", db.path)
-    made.add("MediaDomain", PICTURE, b"\xff\xd8 a jpeg")
-    return made.finish()
+    return message_backup(tmp_path / "iPhone backup").finish()
 
 
 def test_an_encrypted_iphone_backup_imports_with_its_password_from_stdin(install, tmp_path):

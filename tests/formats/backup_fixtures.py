@@ -181,3 +181,31 @@ class Backup:
         with (self.folder / "Manifest.plist").open("wb") as f:
             plistlib.dump(plist, f, fmt=plistlib.FMT_BINARY)
         return self.folder
+
+
+BACKUP_PASSWORD = "hunter2 backup"
+PICTURE = "Library/SMS/Attachments/ab/01/AT-1/IMG_0001.JPG"
+
+
+def sms_db(folder: Path) -> Path:
+    """An sms.db with a text message (only in attributedBody) and one with a picture."""
+    from tests.formats.apple_fixtures import MessagesDb, attributed_body
+
+    db = MessagesDb(folder / "sms.db")
+    chat = db.chat([db.handle("+15550100001")])
+    db.message(chat, text=None, attributedBody=attributed_body("see you at 8"), handle_id=1)
+    row = db.message(chat, text="\ufffclook", handle_id=1)
+    db.attachment(row, f"~/{PICTURE}", "image/jpeg", "IMG_0001.JPG")
+    db.close()
+    return db.path
+
+
+def message_backup(
+    folder: Path, password: str | None = BACKUP_PASSWORD, *, picture: bool = True
+) -> Backup:
+    """A backup (call ``finish()``) in ``folder`` holding :func:`sms_db` and its picture."""
+    made = Backup(folder, password)
+    made.add_file("HomeDomain", "Library/SMS/sms.db", sms_db(folder.parent))
+    if picture:
+        made.add("MediaDomain", PICTURE, b"\xff\xd8 a jpeg")
+    return made

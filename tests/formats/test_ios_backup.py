@@ -13,29 +13,21 @@ from strongroom.formats.backup_files import WrongBackupPassword
 from strongroom.formats.base import BadInput, ReadOptions
 from strongroom.formats.ios_backup import IosBackupReader
 from strongroom.messages.records import FileContent, MessageRecord, Problem, Record
-from tests.formats.apple_fixtures import MessagesDb, attributed_body
-from tests.formats.backup_fixtures import Backup, file_id
+from tests.formats.apple_fixtures import MessagesDb
+from tests.formats.backup_fixtures import (
+    BACKUP_PASSWORD,
+    PICTURE,
+    Backup,
+    file_id,
+    message_backup,
+    sms_db,
+)
 
-PASSWORD = "hunter2 backup"
-PICTURE = "Library/SMS/Attachments/ab/01/AT-1/IMG_0001.JPG"
-
-
-def sms_db(folder: Path) -> Path:
-    """An sms.db with a text message and one with a picture."""
-    db = MessagesDb(folder / "sms.db")
-    chat = db.chat([db.handle("+15550100001")])
-    db.message(chat, text=None, attributedBody=attributed_body("see you at 8"), handle_id=1)
-    row = db.message(chat, text="\ufffclook", handle_id=1)
-    db.attachment(row, f"~/{PICTURE}", "image/jpeg", "IMG_0001.JPG")
-    db.close()
-    return db.path
+PASSWORD = BACKUP_PASSWORD
 
 
 def backup(tmp_path: Path, password: str | None = None, *, picture: bool = True) -> Backup:
-    made = Backup(tmp_path / "backup", password)
-    made.add_file("HomeDomain", "Library/SMS/sms.db", sms_db(tmp_path))
-    if picture:
-        made.add("MediaDomain", PICTURE, b"\xff\xd8 a jpeg")
+    made = message_backup(tmp_path / "backup", password, picture=picture)
     made.add("HomeDomain", "Library/Preferences/other.plist", b"noise")
     return made
 

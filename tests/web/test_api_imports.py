@@ -17,15 +17,12 @@ from sqlalchemy import func, select
 from strongroom.jobs.models import Job
 from strongroom.jobs.tasks import make_worker
 from strongroom.messages.models import Message
-from tests.factories import make_user, message, register_device, tus_metadata
-from tests.formats.apple_fixtures import MessagesDb, attributed_body
-from tests.formats.backup_fixtures import Backup
+from tests.factories import make_user, message, register_device, tus_metadata, tus_post
+from tests.formats.backup_fixtures import BACKUP_PASSWORD, message_backup
 from tests.formats.builders import PNG, call, calls, mms, part, sms, smses
 
 T0 = 1_700_000_000_000
 OWNER = "+15550100099"
-BACKUP_PASSWORD = "hunter2 backup"
-PICTURE = "Library/SMS/Attachments/ab/01/AT-1/IMG_0001.JPG"
 PROBLEM_JSON = "application/problem+json"
 
 
@@ -52,16 +49,7 @@ def bob(runtime, server):
 
 def upload(http: httpx.Client, data: bytes, filename: str, **meta: str) -> str:
     """A finished tus upload (creation-with-upload) of ``data`` for an import; its id."""
-    r = http.post(
-        "/api/v1/uploads",
-        content=data,
-        headers={
-            "Tus-Resumable": "1.0.0",
-            "Upload-Length": str(len(data)),
-            "Upload-Metadata": tus_metadata(purpose="import", filename=filename, **meta),
-            "Content-Type": "application/offset+octet-stream",
-        },
-    )
+    r = tus_post(http, data, purpose="import", filename=filename, **meta)
     assert r.status_code == 201, r.text
     assert r.headers["upload-offset"] == str(len(data))
     assert "strongroom-file-id" not in r.headers  # not a locker file
@@ -376,15 +364,7 @@ def test_the_list_holds_the_accounts_own_imports_newest_first(runtime, server, a
 
 def encrypted_backup_zip(tmp_path: Path) -> bytes:
     """A Finder/iTunes backup folder, encrypted with BACKUP_PASSWORD, zipped as a folder."""
-    db = MessagesDb(tmp_path / "sms.db")
-    chat = db.chat([db.handle("+15550100001")])
-    db.message(chat, text=None, attributedBody=attributed_body("see you at 8"), handle_id=1)
-    row = db.message(chat, text="\ufffclook", handle_id=1)
-    db.attachment(row, f"~/{PICTURE}", "image/jpeg", "IMG_0001.JPG")
-    db.close()
-    made = Backup(tmp_path / "00008030-001A", BACKUP_PASSWORD)
-    made.add_file("HomeDomain", "Library/SMS/sms.db", db.path)
-    made.add("MediaDomain", PICTURE, b"\xff\xd8 a jpeg")
+    made = message_backup(tmp_path / "00008030-001A")
     folder = made.finish()
     return zipped(
         {
