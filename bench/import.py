@@ -164,6 +164,13 @@ def report(name: str, ours: dict[str, float], parse_s: float, insert_s: float) -
     print(f"  ratio to the summed floors: {ours['seconds'] / floor:.2f}x  (target: under 2.5x)")
 
 
+def measure(title: str, kind: str, path: Path, tmp: Path, database_url: str | None) -> None:
+    work = tmp / kind
+    work.mkdir()
+    ours = run_import(path, work, database_url)
+    report(title, ours, in_child(kind, path), insert_floor(int(ours["messages"]), work))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--messages", type=int, default=1_000_000)
@@ -180,30 +187,15 @@ def main() -> None:
             if not xml.exists():
                 print(f"generating {xml} ...", flush=True)
                 import_parse.generate(xml, args.messages)
-            work = Path(tmp) / "xml"
-            work.mkdir()
-            ours = run_import(xml, work, args.database_url)
-            report(
-                f"SMS Backup & Restore XML ({xml.stat().st_size / 1e9:.2f} GB)",
-                ours,
-                in_child("xml", xml),
-                insert_floor(int(ours["messages"]), work),
-            )
+            title = f"SMS Backup & Restore XML ({xml.stat().st_size / 1e9:.2f} GB)"
+            measure(title, "xml", xml, Path(tmp), args.database_url)
         if args.only != "xml":
             db = inputs / f"db-{args.db_messages}" / "sms.db"
             if not db.exists():
                 db.parent.mkdir(parents=True, exist_ok=True)
                 print(f"generating {db} ...", flush=True)
                 import_messages_db.generate(db, args.db_messages)
-            work = Path(tmp) / "db"
-            work.mkdir()
-            ours = run_import(db, work, args.database_url)
-            report(
-                "sms.db (60% attributedBody)",
-                ours,
-                in_child("db", db),
-                insert_floor(int(ours["messages"]), work),
-            )
+            measure("sms.db (60% attributedBody)", "db", db, Path(tmp), args.database_url)
 
 
 if __name__ == "__main__":
