@@ -21,6 +21,7 @@ from strongroom.jobs.models import Job
 from strongroom.jobs.tasks import make_worker
 from strongroom.messages.models import Call, Message, MessagePart, Reaction
 from strongroom.runtime import Runtime
+from tests.conftest import SAMPLES, missing
 from tests.factories import make_user, vault_user
 from tests.formats.apple_fixtures import MessagesDb, apple_ns, attributed_body
 from tests.formats.builders import PNG, call, calls, mms, part, sms, smses, write
@@ -322,3 +323,42 @@ def test_imports_are_only_their_accounts(runtime: Runtime) -> None:
         imports.import_status(runtime, bob, job_id)
     assert imports.imports_of(runtime, bob) == []
     assert imports.imports_of(runtime, alice) == [job_id]
+
+
+def sample(name: str) -> Path:
+    path = SAMPLES / "sms-backup-restore" / name
+    if not path.exists():
+        missing(f"sample file {path} is absent (../shared/samples is not beside the project)")
+    return path
+
+
+def test_the_real_truncated_file_imports_its_49_complete_records_once(runtime: Runtime) -> None:
+    account = vault_user(runtime)
+    path = sample("sms_and_mms.xml")
+    first = run_import(runtime, account, [path])
+    assert (first.messages, first.imported, first.duplicates) == (49, 49, 0)
+    wheres = [p["where"] for p in first.problem_list]
+    assert first.problems == 2 and any("line 136" in w for w in wheres)
+    with runtime.db.read() as s:
+        pictures = s.execute(
+            select(MessagePart.content_id).where(
+                MessagePart.account_id == account, MessagePart.content_type == "image/png"
+            )
+        ).all()
+        vault = vault_for(s, runtime.store, runtime.keyring, account)
+        images = [
+            b"".join(content.read_range(vault, content.chunk_list(s, p.content_id)))
+            for p in pictures
+        ]
+    assert len(images) == 2 and all(i.startswith(b"\x89PNG\r\n\x1a\n") for i in images)
+    again = run_import(runtime, account, [path])
+    assert (again.imported, again.duplicates) == (0, 49)
+    assert count(runtime, Message, account) == 49
+
+
+def test_broken_attachments_lose_only_themselves(runtime: Runtime) -> None:
+    account = vault_user(runtime)
+    report = run_import(runtime, account, [sample("corrupt_attachments.xml")])
+    assert report.imported == report.messages > 0 and report.problems == 2
+    assert all("not valid base64" in p["message"] for p in report.problem_list)
+    assert count(runtime, Message, account) == report.messages
