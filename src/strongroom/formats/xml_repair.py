@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import codecs
 import re
+from collections.abc import Iterator
 from typing import BinaryIO
 
 from strongroom.formats.base import BadInput
@@ -128,7 +129,7 @@ class RepairedXml:
     def root_name(self) -> str | None:
         """The root element's name, or None if the file does not start like XML at all."""
         while self._prolog is not None and not self._eof:
-            self._fill()
+            self._out += self._next()
         return self._root
 
     def read(self, size: int = -1) -> bytes:
@@ -137,13 +138,28 @@ class RepairedXml:
             if self._pos:
                 del self._out[: self._pos]  # once per refill, not once per read
                 self._pos = 0
-            self._fill()
+            self._out += self._next()
         end = len(self._out) if size < 0 else min(len(self._out), self._pos + size)
         data = bytes(self._out[self._pos : end])
         self._pos = end
         return data
 
-    def _fill(self) -> None:
+    def blocks(self) -> Iterator[bytes]:
+        """The rest of the stream as it is repaired, in blocks of about :data:`CHUNK` bytes.
+
+        The same bytes :meth:`read` gives, without copying them through a buffer.
+        """
+        if self._pos < len(self._out):
+            yield bytes(self._out[self._pos :])
+        self._out.clear()
+        self._pos = 0
+        while not self._eof:
+            block = self._next()
+            if block:
+                yield block
+
+    def _next(self) -> bytes:
+        """The next piece of the file, repaired (empty while the prolog is held back)."""
         raw = self._raw.read(CHUNK)
         if not self._started:
             raw = self._start(raw)
@@ -158,8 +174,7 @@ class RepairedXml:
             data, self._held = data[:cut], data[cut:]
         if self._prolog is not None:
             data = self._scan_prolog(data)
-        if data:
-            self._out += repair(data)
+        return repair(data) if data else b""
 
     def _start(self, raw: bytes) -> bytes:
         self._started = True
