@@ -70,8 +70,11 @@ def to_int(value: str | None) -> int | None:
 
 def time_ms(value: str | None) -> tuple[int, Precision] | None:
     """A time in milliseconds and the precision it came with; seconds are told by size."""
-    number = to_int(value)
-    if number is None:
+    if value is None:
+        return None
+    try:
+        number = int(value)
+    except ValueError:
         return None
     if 0 < abs(number) < SECONDS_BEFORE:
         return number * 1000, "s"

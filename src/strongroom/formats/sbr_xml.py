@@ -23,6 +23,7 @@ waits until the owner's number is known (see :mod:`~strongroom.formats.mms_owner
 
 from __future__ import annotations
 
+import io
 from collections import OrderedDict, deque
 from collections.abc import Iterator
 from pathlib import Path
@@ -115,9 +116,10 @@ class _Parse:
         try:
             try:
                 for block in stream.blocks():
-                    for piece in block.splitlines(keepends=True):
+                    # Lines end at "\n" only, as libxml2 counts them; BytesIO finds them by memchr.
+                    for piece in io.BytesIO(block):
                         parser.feed(piece)
-                        if piece[-1] == 0x0A:  # libxml2 counts "\n" only (and "\r\n" once)
+                        if piece[-1] == 0x0A:  # not the end of a block cut mid-line
                             self.line += 1
                         while ready:
                             yield ready.popleft()
@@ -191,7 +193,7 @@ class _Parse:
         self.count = to_int(root.get("count")) if root is not None else None
 
     def record(self, tag: str, attrs: Attributes, line: int) -> None:
-        self.repeated(tag, line, hash((tag, tuple(attrs.items()))))
+        self.repeated(tag, line, hash((tag, tuple(attrs), tuple(attrs.values()))))
         result = sms_record(attrs) if tag == "sms" else call_record(attrs)
         if isinstance(result, str):
             self.ready.append(Problem(self.where(line), result))

@@ -80,7 +80,8 @@ def _fix_refs(match: re.Match[bytes]) -> bytes:
 
 def repair(data: bytes) -> bytes:
     """One piece of UTF-8: references fixed, forbidden control bytes dropped."""
-    if b"&#" in data:
+    # One memchr for "&" is far faster than looking for "&#" (and than the regular expression).
+    if b"&" in data:
         data = _REFS.sub(_fix_refs, data)
     # One memchr per byte value is far faster than a regular expression or translate().
     if any(needle in data for needle in _CONTROL_NEEDLES):
