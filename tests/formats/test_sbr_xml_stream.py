@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import base64
 
-from strongroom.formats import xml_repair
+from strongroom.formats import sbr_part_data, xml_repair
 from strongroom.formats.base import ReadOptions
 from strongroom.formats.sbr_xml import SbrXmlReader
 from tests.formats.builders import HEAD, PNG, mms, part, read_all, sms, smses, write
@@ -65,3 +65,20 @@ def test_closing_the_reader_between_released_messages_deletes_their_attachments(
     first.parts[0].content.discard()
     records.close()
     assert list(scratch.iterdir()) == []
+
+
+def test_attachments_read_with_their_data_cut_from_the_line_are_the_same(tmp_path, monkeypatch):
+    picture = base64.b64encode(PNG).decode()
+    text = smses(
+        mms([part(ct="image/png", data=picture), part(text="hi")], [(ANN, 137), (OWNER, 151)]),
+        "<!--\n" + part(ct="image/png", data=picture[::-1]) + "-->\n",
+        mms([part(ct="image/png", data=picture, cl="b.png")], [(ANN, 137)]),
+        count=2,
+    )
+    path = write(tmp_path / "p.xml", text)
+    plain = read_all(READER, path)
+    monkeypatch.setattr(sbr_part_data, "CUT_FROM", 0)
+    cut = read_all(READER, path)
+    assert [m.parts[0].content.read() for m in cut.messages] == [PNG, PNG]
+    assert [(m.body, m.extra) for m in cut.messages] == [(m.body, m.extra) for m in plain.messages]
+    assert cut.problems == plain.problems == []

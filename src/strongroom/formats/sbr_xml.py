@@ -23,7 +23,6 @@ waits until the owner's number is known (see :mod:`~strongroom.formats.mms_owner
 
 from __future__ import annotations
 
-import io
 from collections import OrderedDict, deque
 from collections.abc import Iterator
 from pathlib import Path
@@ -35,6 +34,7 @@ from strongroom.formats.base import BadInput, ReadOptions
 from strongroom.formats.mms_owner import OwnerInference
 from strongroom.formats.sbr_fields import call_record, sms_record, to_int
 from strongroom.formats.sbr_mms import MmsBuilder
+from strongroom.formats.sbr_part_data import PartData
 from strongroom.formats.xml_repair import RepairedXml
 from strongroom.messages.records import MessageRecord, Problem, Record
 
@@ -89,6 +89,7 @@ class _Parse:
         self.line = 1
         self.open: list[_Open] = []
         self.ready: deque[Record] = deque()
+        self.part_data = PartData()
 
     def where(self, line: int | None) -> str:
         return f"{self.name} line {line}" if line else self.name
@@ -115,14 +116,13 @@ class _Parse:
         ready = self.ready
         try:
             try:
-                for block in stream.blocks():
-                    # Lines end at "\n" only, as libxml2 counts them; BytesIO finds them by memchr.
-                    for piece in io.BytesIO(block):
-                        parser.feed(piece)
-                        if piece[-1] == 0x0A:  # not the end of a block cut mid-line
-                            self.line += 1
-                        while ready:
-                            yield ready.popleft()
+                cut = self.part_data.cut
+                for piece in stream.lines():  # lines end at "\n" only, as libxml2 counts them
+                    parser.feed(cut(piece))
+                    if piece[-1] == 0x0A:  # not a piece of an overlong line
+                        self.line += 1
+                    while ready:
+                        yield ready.popleft()
                 parser.close()
             except etree.XMLSyntaxError as e:
                 while ready:
@@ -149,6 +149,8 @@ class _Parse:
 
     def start(self, tag: str, attrib: Attributes) -> None:
         """Parser target: an element's start tag (lxml passes an immutable mapping for none)."""
+        if self.part_data.pending is not None and attrib:
+            self.part_data.restore(attrib)
         self.open.append((tag, attrib or {}, self.line, []))
 
     def end(self, _tag: str) -> None:

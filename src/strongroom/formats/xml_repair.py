@@ -23,6 +23,7 @@ or removed, so line numbers the parser reports are those of the original file.
 from __future__ import annotations
 
 import codecs
+import io
 import re
 from collections.abc import Iterator
 from typing import BinaryIO
@@ -30,6 +31,8 @@ from typing import BinaryIO
 from strongroom.formats.base import BadInput
 
 CHUNK = 1 << 20
+LINE_LIMIT = 16 << 20
+"""Longest line :meth:`RepairedXml.lines` joins across blocks."""
 PROLOG_LIMIT = 64 * 1024
 """How far into the file the root element must start (the XML declaration, comments, PIs)."""
 
@@ -158,6 +161,29 @@ class RepairedXml:
             block = self._next()
             if block:
                 yield block
+
+    def lines(self) -> Iterator[bytes]:
+        """The rest of the stream line by line, each with its ``"\\n"``; a line longer than
+        :data:`LINE_LIMIT` comes in pieces (the last of them, and the file's last line if it
+        has no line break, without one)."""
+        held: list[bytes] = []
+        size = 0
+        for block in self.blocks():
+            for piece in io.BytesIO(block):  # BytesIO finds the line breaks by memchr
+                if piece[-1] != 0x0A:  # the block ends inside this line
+                    held.append(piece)
+                    size += len(piece)
+                    if size > LINE_LIMIT:
+                        yield b"".join(held)
+                        held, size = [], 0
+                    continue
+                if held:
+                    held.append(piece)
+                    piece = b"".join(held)
+                    held, size = [], 0
+                yield piece
+        if held:
+            yield b"".join(held)
 
     def _next(self) -> bytes:
         """The next piece of the file, repaired (empty while the prolog is held back)."""
