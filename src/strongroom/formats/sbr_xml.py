@@ -19,6 +19,11 @@ The file is refused (:class:`~strongroom.formats.base.BadInput`) only when nothi
 not XML, a DTD, a root that is neither ``smses`` nor ``calls``, or damage before the first
 record.  MMS records may come a little after the SMS that follow them in the file: a group MMS
 waits until the owner's number is known (see :mod:`~strongroom.formats.mms_owner`).
+
+Names are read as the parser target gets them: a name with a namespace prefix that nothing
+declares (``<x:sms>``, ``x:body="..."``, only ever seen in damaged files) counts without its
+prefix, and such a file is not reported as damaged for it (libxml2 only minds when it builds a
+tree).  Attachment data is taken out of the way of the parser (:mod:`.sbr_part_data`).
 """
 
 from __future__ import annotations
