@@ -163,9 +163,9 @@ class RepairedXml:
                 yield block
 
     def lines(self) -> Iterator[bytes]:
-        """The rest of the stream line by line, each with its ``"\\n"``; a line longer than
-        :data:`LINE_LIMIT` comes in pieces (the last of them, and the file's last line if it
-        has no line break, without one)."""
+        """The rest of the stream line by line, each with its ``"\\n"`` (the file's last line
+        may have none).  A line longer than :data:`LINE_LIMIT` comes in pieces, only the last of
+        which ends with the line break."""
         held: list[bytes] = []
         size = 0
         for block in self.blocks():
