@@ -45,3 +45,14 @@ def test_reads_of_any_size_return_the_whole_stream_in_order(monkeypatch):
     while piece := s.read(3):
         pieces.append(piece)
     assert b"".join(pieces) == data.replace(b"&#55357;&#56832;", b"&#128512;")
+
+
+def test_lines_are_whole_across_blocks_and_overlong_ones_come_in_pieces(monkeypatch):
+    monkeypatch.setattr(xml_repair, "CHUNK", 4)
+    monkeypatch.setattr(xml_repair, "LINE_LIMIT", 20)
+    data = b"<smses>\n<sms a='1'/>\r\n" + b"x" * 30 + b"\n<sms/></smses>"
+    lines = list(stream(data).lines())
+    assert b"".join(lines) == data
+    assert lines[:2] == [b"<smses>\n", b"<sms a='1'/>\r\n"]
+    assert len(lines) > 4 and all(len(piece) <= 24 for piece in lines[2:-1])
+    assert lines[-1] == b"<sms/></smses>"

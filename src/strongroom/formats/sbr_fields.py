@@ -45,6 +45,9 @@ SMS_MAPPED = frozenset({"address", "date", "type", "subject", "body", "read", "d
 MMS_MAPPED = frozenset({"date", "date_sent", "msg_box", "read", "sub", "m_id"})
 CALL_MAPPED = frozenset({"number", "duration", "date", "type", "contact_name"})
 UNKNOWN_NAMES = frozenset({"(Unknown)", "null", ""})
+_BOX_OF_TEXT = {str(number): kind for number, kind in BOXES.items()}
+_FLAG_OF_TEXT = {"0": False, "1": True}
+"""The values nearly every record has, looked up before they are parsed as integers."""
 
 SECONDS_BEFORE = 10**11
 """A time below this is in seconds (it would be March 1973 in milliseconds)."""
@@ -67,8 +70,11 @@ def to_int(value: str | None) -> int | None:
 
 def time_ms(value: str | None) -> tuple[int, Precision] | None:
     """A time in milliseconds and the precision it came with; seconds are told by size."""
-    number = to_int(value)
-    if number is None:
+    if value is None:
+        return None
+    try:
+        number = int(value)
+    except ValueError:
         return None
     if 0 < abs(number) < SECONDS_BEFORE:
         return number * 1000, "s"
@@ -96,51 +102,63 @@ def extras(attrs: dict[str, str], mapped: frozenset[str]) -> dict[str, str]:
 
 
 def sms_record(attrs: dict[str, str]) -> MessageRecord | str:
-    """An ``<sms>`` as a record, or the reason it cannot be one."""
-    when = time_ms(attrs.get("date"))
+    """An ``<sms>`` as a record, or the reason it cannot be one.
+
+    ``attrs`` is used up: what is left in it (the attributes we do not model) becomes ``extra``.
+    """
+    pop = attrs.pop
+    when = time_ms(pop("date", None))
     if when is None:
         return "the sms has no valid date; skipped"
-    kind = box(attrs.get("type"))
+    type_text = pop("type", None)
+    kind = _BOX_OF_TEXT.get(type_text or "") or box(type_text)
     if kind is None:
-        return f"the sms has an unknown type {attrs.get('type')!r}; skipped"
+        return f"the sms has an unknown type {type_text!r}; skipped"
     direction, status = kind
-    participants = split_addresses(attrs.get("address"))
+    participants = split_addresses(pop("address", None))
+    read = pop("read", None)
     return MessageRecord(
         kind="sms",
         direction=direction,
         date_ms=when[0],
         date_precision=when[1],
-        date_sent_ms=date_sent_ms(attrs.get("date_sent")),
-        body=attrs.get("body") or "",
+        date_sent_ms=date_sent_ms(pop("date_sent", None)),
+        body=pop("body", ""),
         sender=participants[0] if direction == "in" and participants else None,
         participants=participants,
-        read=flag(attrs.get("read")),
+        read=_FLAG_OF_TEXT[read] if read in _FLAG_OF_TEXT else flag(read),
         status=status,
-        subject=optional(attrs.get("subject")),
+        subject=optional(pop("subject", None)),
         source=SOURCE,
-        extra=extras(attrs, SMS_MAPPED),
+        extra=attrs,
     )
 
 
 def call_record(attrs: dict[str, str]) -> CallRecord | str:
-    """A ``<call>`` as a record, or the reason it cannot be one."""
-    when = time_ms(attrs.get("date"))
+    """A ``<call>`` as a record, or the reason it cannot be one.
+
+    ``attrs`` is used up: what is left in it (the attributes we do not model) becomes ``extra``.
+    """
+    pop = attrs.pop
+    when = time_ms(pop("date", None))
     if when is None:
         return "the call has no valid date; skipped"
-    code = to_int(attrs.get("type"))
+    type_text = pop("type", None)
+    code = to_int(type_text)
     call_type = CALL_TYPES.get(code) if code is not None else None
-    if call_type is None:
-        return f"the call has an unknown type {attrs.get('type')!r}; skipped"
-    extra = extras(attrs, CALL_MAPPED)
+    if call_type is None or type_text is None:
+        return f"the call has an unknown type {type_text!r}; skipped"
+    number = pop("number", None)
+    duration = pop("duration", None)
+    name = pop("contact_name", None)
     if CALL_TYPE_CODES[call_type] != code:
-        extra["type"] = attrs["type"]
-    name = attrs.get("contact_name")
+        attrs["type"] = type_text
     return CallRecord(
-        number=attrs.get("number") or "",
+        number=number or "",
         date_ms=when[0],
-        duration_s=max(0, to_int(attrs.get("duration")) or 0),
+        duration_s=max(0, to_int(duration) or 0),
         type=call_type,
         name=None if name in UNKNOWN_NAMES else name,
         source=SOURCE,
-        extra=extra,
+        extra=attrs,
     )

@@ -1,9 +1,10 @@
 """Reader of SMS Backup & Restore XML: ``<smses>`` (``<sms>``, ``<mms>``) and ``<calls>`` files.
 
-Streams with lxml ``iterparse`` over a :class:`~strongroom.formats.xml_repair.RepairedXml`
-stream, freeing every element (and the ones before it) once its record is yielded, so memory
-stays flat however large the file.  What cannot be read is reported as a
-:class:`~strongroom.messages.records.Problem` naming the file and line, and reading goes on:
+Streams a :class:`~strongroom.formats.xml_repair.RepairedXml` stream into lxml's parser, one
+line at a time, with this module as the parser target: no element tree is built, each record is
+made from the attributes the parser hands over, so memory stays flat however large the file.
+What cannot be read is reported as a :class:`~strongroom.messages.records.Problem` naming the
+file and line, and reading goes on:
 
 * a truncated or damaged file keeps every complete record before the damage, then reports where
   it ends;
@@ -18,14 +19,19 @@ The file is refused (:class:`~strongroom.formats.base.BadInput`) only when nothi
 not XML, a DTD, a root that is neither ``smses`` nor ``calls``, or damage before the first
 record.  MMS records may come a little after the SMS that follow them in the file: a group MMS
 waits until the owner's number is known (see :mod:`~strongroom.formats.mms_owner`).
+
+Names are read as the parser target gets them: a name with a namespace prefix that nothing
+declares (``<x:sms>``, ``x:body="..."``, only ever seen in damaged files) counts without its
+prefix, and such a file is not reported as damaged for it (libxml2 only minds when it builds a
+tree).  Attachment data is taken out of the way of the parser (:mod:`.sbr_part_data`).
 """
 
 from __future__ import annotations
 
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import cast
 
 from lxml import etree
 
@@ -33,12 +39,19 @@ from strongroom.formats.base import BadInput, ReadOptions
 from strongroom.formats.mms_owner import OwnerInference
 from strongroom.formats.sbr_fields import call_record, sms_record, to_int
 from strongroom.formats.sbr_mms import MmsBuilder
+from strongroom.formats.sbr_part_data import PartData
 from strongroom.formats.xml_repair import RepairedXml
-from strongroom.messages.records import Problem, Record
+from strongroom.messages.records import MessageRecord, Problem, Record
 
 ROOTS = ("smses", "calls")
 REPEAT_WINDOW = 4096
-_TAGS = ("smses", "calls", "sms", "mms", "part", "call")
+_TAGS = frozenset(("smses", "calls", "sms", "mms", "part", "call"))
+
+Attributes = dict[str, str]
+_Open = tuple[str, Attributes, int, list[Attributes]]
+"""An element whose end tag has not come yet: its tag, attributes and line (that of the end of
+its start tag, as libxml2 counts), and the ``<addr>`` elements inside it that are still kept,
+in document order."""
 
 
 class SbrXmlReader:
@@ -59,7 +72,15 @@ class SbrXmlReader:
 
 
 class _Parse:
-    """One pass over one file: the parser loop and what it has counted so far."""
+    """One pass over one file: the parser target, and what it has counted so far.
+
+    lxml calls :meth:`start` and :meth:`end` while it parses a piece of the file; they put what
+    they make in ``ready``, and :meth:`run` hands it out between pieces.  The pieces are lines,
+    so ``line`` is where the parser is.  Records are made where the element ends, and the
+    elements inside the ``<sms>``, ``<call>`` or ``<mms>`` just handled (and every element
+    before it with the same parent) are forgotten, as if they had been deleted from a tree:
+    an ``<mms>`` takes the ``<addr>`` elements left inside it when it ends.
+    """
 
     def __init__(self, name: str, options: ReadOptions) -> None:
         self.name = name
@@ -70,6 +91,10 @@ class _Parse:
         self.started = False
         self.mms: MmsBuilder | None = None
         self.recent: OrderedDict[int, int] = OrderedDict()
+        self.line = 1
+        self.open: list[_Open] = []
+        self.ready: deque[Record] = deque()
+        self.part_data = PartData()
 
     def where(self, line: int | None) -> str:
         return f"{self.name} line {line}" if line else self.name
@@ -83,23 +108,30 @@ class _Parse:
                 f"{self.name}: line 1: the root element is <{root}>, not <smses> or <calls>; "
                 "this is not an SMS Backup & Restore file"
             )
-        events = etree.iterparse(
-            stream,
-            events=("end",),  # start events would cost a third more time
-            tag=_TAGS,
+        parser = etree.XMLParser(
+            target=cast("etree.ParserTarget[None]", self),
             huge_tree=True,
-            resolve_entities=False,
+            # No DTD gets past RepairedXml, so only the predefined entities exist; with
+            # resolve_entities=False a target would get "&" as "&#38;" in attribute values.
+            resolve_entities="internal",
             no_network=True,
             load_dtd=False,
             dtd_validation=False,
-            remove_comments=True,
-            remove_pis=True,
         )
+        ready = self.ready
         try:
             try:
-                for event, element in events:
-                    yield from self.handle(event, element)
+                cut = self.part_data.cut
+                for piece in stream.lines():  # lines end at "\n" only, as libxml2 counts them
+                    parser.feed(cut(piece))
+                    if piece[-1] == 0x0A:  # not a piece of an overlong line
+                        self.line += 1
+                    while ready:
+                        yield ready.popleft()
+                parser.close()
             except etree.XMLSyntaxError as e:
+                while ready:
+                    yield ready.popleft()
                 line, message = _fatal(e)
                 if not self.started:
                     raise BadInput(f"{self.name}: line {line}: not readable XML: {message}") from e
@@ -112,69 +144,103 @@ class _Parse:
     def abandon(self) -> None:
         """Delete the spooled parts of records never handed out (a cut file, a closed reader)."""
         unfinished = [*(self.mms.parts if self.mms else []), *self.owner.abandon()]
+        for record in self.ready:
+            if isinstance(record, MessageRecord):
+                unfinished += record.parts
         for part in unfinished:
             part.content.discard()
         self.mms = None
+        self.ready.clear()
 
-    def handle(self, event: str, element: Any) -> Iterator[Record]:
-        tag = element.tag
+    def start(self, tag: str, attrib: Attributes) -> None:
+        """Parser target: an element's start tag (lxml passes an immutable mapping for none)."""
+        if self.part_data.pending is not None and attrib:
+            self.part_data.restore(attrib)
+        self.open.append((tag, attrib or {}, self.line, []))
+
+    def end(self, _tag: str) -> None:
+        """Parser target: an element's end."""
+        element = self.open.pop()
+        tag, attrs, line, addrs = element
+        if tag not in _TAGS:
+            self.keep_addrs(tag, attrs, addrs)
+            return
         if not self.started:
-            self.started = True
-            root = element if tag in ROOTS else element.getparent()
-            self.count = to_int(root.get("count")) if root is not None else None
-        if tag == "part":
-            parts = element.getparent()
-            mms = parts.getparent() if parts is not None else None
-            if mms is not None and mms.tag == "mms":
-                self.builder(mms).add_part(attributes(element), element.sourceline)
-            element.clear()
-            return
-        line = element.sourceline
-        if tag in ("sms", "call"):
-            attrs = attributes(element)
-            yield from self.repeated(tag, line, hash((tag, tuple(attrs.items()))))
-            result = sms_record(attrs) if tag == "sms" else call_record(attrs)
-            if isinstance(result, str):
-                yield Problem(self.where(line), result)
-            else:
-                self.found += 1
-                yield result
+            self.begin(element)
+        if tag == "sms" or tag == "call":
+            self.record(tag, attrs, line)
         elif tag == "mms":
-            yield from self.finish_mms(element)
+            self.finish_mms(element)
+        elif tag == "part":
+            if len(self.open) > 1 and self.open[-2][0] == "mms":
+                self.builder(self.open[-2]).add_part(attrs, line)
+            return  # a part is emptied, not deleted: what is inside it goes
         else:
+            self.keep_addrs(tag, attrs, addrs)
             return
-        _free(element)
+        if self.open:
+            self.open[-1][3].clear()  # everything before it in its parent is gone
 
-    def builder(self, mms: Any) -> MmsBuilder:
+    def close(self) -> None:
+        """Parser target: the end of the document (what is left is handed out by :meth:`run`)."""
+
+    def keep_addrs(self, tag: str, attrs: Attributes, addrs: list[Attributes]) -> None:
+        """An element that stays: its ``<addr>`` elements (and itself, if one) are its parent's."""
+        if self.open and (addrs or tag == "addr"):
+            kept = self.open[-1][3]
+            if tag == "addr":
+                kept.append(attrs)
+            kept += addrs
+
+    def begin(self, element: _Open) -> None:
+        """The first element of ours has ended: the file is readable; note the root's count."""
+        self.started = True
+        tag, attrs = element[0], element[1]
+        root = attrs if tag in ROOTS else self.open[-1][1] if self.open else None
+        self.count = to_int(root.get("count")) if root is not None else None
+
+    def record(self, tag: str, attrs: Attributes, line: int) -> None:
+        self.repeated(tag, line, hash((tag, tuple(attrs), tuple(attrs.values()))))
+        result = sms_record(attrs) if tag == "sms" else call_record(attrs)
+        if isinstance(result, str):
+            self.ready.append(Problem(self.where(line), result))
+        else:
+            self.found += 1
+            self.ready.append(result)
+
+    def builder(self, mms: _Open) -> MmsBuilder:
         """The MMS being read (its start tag, with every attribute, is parsed by now)."""
         if self.mms is None:
-            self.mms = MmsBuilder(attributes(mms), mms.sourceline, self.name, self.options.scratch)
+            self.mms = MmsBuilder(mms[1], mms[2], self.name, self.options.scratch)
         return self.mms
 
-    def finish_mms(self, element: Any) -> Iterator[Record]:
+    def finish_mms(self, element: _Open) -> None:
         builder = self.builder(element)
         self.mms = None
-        addrs = [attributes(a) for a in element.iter("addr")]
+        addrs = element[3]
         key = hash((builder.key, *(tuple(a.items()) for a in addrs)))
-        yield from self.repeated("mms", builder.line, key)
+        self.repeated("mms", builder.line, key)
         record, addresses = builder.finish(addrs)
         for message in builder.problems:
-            yield Problem(builder.where, message)
+            self.ready.append(Problem(builder.where, message))
         self.found += 1
-        yield from self.owner.offer(record, addresses, builder.where)
+        self.ready += self.owner.offer(record, addresses, builder.where)
 
-    def repeated(self, tag: str, line: int, key: int) -> Iterator[Problem]:
+    def repeated(self, tag: str, line: int, key: int) -> None:
         """Note a record that repeats an earlier one byte for byte (both are kept)."""
-        if key in self.recent:
-            yield Problem(
-                self.where(line),
-                f"this {tag} repeats the one at line {self.recent[key]} exactly; "
-                "both were read, the import stores it once",
+        recent = self.recent
+        if key in recent:
+            self.ready.append(
+                Problem(
+                    self.where(line),
+                    f"this {tag} repeats the one at line {recent[key]} exactly; "
+                    "both were read, the import stores it once",
+                )
             )
-        self.recent[key] = line
-        self.recent.move_to_end(key)
-        if len(self.recent) > REPEAT_WINDOW:
-            self.recent.popitem(last=False)
+            recent.move_to_end(key)
+        recent[key] = line
+        if len(recent) > REPEAT_WINDOW:
+            recent.popitem(last=False)
 
     def damaged(self, line: int, message: str) -> Problem:
         return Problem(
@@ -191,11 +257,6 @@ class _Parse:
             )
 
 
-def attributes(element: Any) -> dict[str, str]:
-    """An element's attributes as a dict (three times faster than ``dict(element.attrib)``)."""
-    return dict(zip(element.keys(), element.values(), strict=True))
-
-
 def _fatal(error: etree.XMLSyntaxError) -> tuple[int, str]:
     """The line and message of the parser's fatal error (the exception's own text can be a
     generic "no element found"; the log may also hold older entries, so the last one counts)."""
@@ -203,12 +264,3 @@ def _fatal(error: etree.XMLSyntaxError) -> tuple[int, str]:
     if fatals:
         return fatals[-1].line, fatals[-1].message
     return error.lineno or 1, error.msg or str(error)
-
-
-def _free(element: Any) -> None:
-    """Drop a handled element and everything before it, so the tree never grows."""
-    element.clear(keep_tail=False)
-    parent = element.getparent()
-    if parent is not None:
-        while element.getprevious() is not None:
-            del parent[0]
