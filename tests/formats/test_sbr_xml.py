@@ -355,17 +355,23 @@ def test_count_that_disagrees_with_the_records_is_a_problem(tmp_path):
     assert "says it holds 5 records but 2 were found" in result.problem_text
 
 
-def test_byte_identical_records_are_both_read_and_noted(tmp_path):
-    result = read(tmp_path, smses(sms(), sms(body="other"), sms()))
+def test_byte_identical_records_are_read_once_and_noted(tmp_path):
+    result = read(tmp_path, smses(sms(), sms(body="other"), sms(), sms(date="1700000000124")))
     assert [m.body for m in result.messages] == ["hello", "other", "hello"]
+    assert [m.date_ms for m in result.messages] == [1700000000123, 1700000000123, 1700000000124]
     assert "repeats the one at line 3" in result.problem_text
     assert result.problems[0].where == "sms.xml line 5"
+    assert "holds" not in result.problem_text  # the repeat still counts as a record found
 
 
-def test_identical_mms_are_noted_too(tmp_path):
+def test_identical_mms_are_read_once_and_their_spooled_parts_freed(tmp_path):
     one = mms([part(ct="image/png", data=PNG64)], [(ANN, 137)])
-    result = read(tmp_path, smses(one, one))
-    assert len(result.messages) == 2 and "repeats" in result.problem_text
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    result = read(tmp_path, smses(one, one), scratch=scratch)
+    assert len(result.messages) == 1 and "repeats" in result.problem_text
+    assert len(result.spooled) == 1
+    assert list(scratch.iterdir()) == []  # the repeat's spooled picture was removed too
 
 
 def test_truncated_file_keeps_complete_records_and_names_the_line(tmp_path):

@@ -362,3 +362,12 @@ def test_broken_attachments_lose_only_themselves(runtime: Runtime) -> None:
     assert report.imported == report.messages > 0 and report.problems == 2
     assert all("not valid base64" in p["message"] for p in report.problem_list)
     assert count(runtime, Message, account) == report.messages
+
+
+def test_a_record_repeated_byte_for_byte_is_stored_once(runtime: Runtime, tmp_path: Path) -> None:
+    account = vault_user(runtime)
+    twice = sms(body="twice", date=str(T0))
+    path = write(tmp_path / "sms.xml", smses(twice, sms(body="between"), twice))
+    report = run_import(runtime, account, [path])
+    assert (report.imported, report.problems) == (2, 1)
+    assert sorted(bodies(runtime, account)) == ["between", "twice"]

@@ -136,6 +136,12 @@ class MmsBuilder:
         )
         return None
 
+    def discard(self) -> None:
+        """Drop the MMS (a repeat): free the files its parts were spooled to."""
+        for part in self.parts:
+            part.content.discard()
+        self.parts = []
+
     def finish(self, addr_attrs: Iterable[dict[str, str]]) -> tuple[MessageRecord, MmsAddresses]:
         """The message, without its sender and participants (the owner inference decides)."""
         attrs = self.attrs

@@ -10,8 +10,8 @@ file and line, and reading goes on:
   it ends;
 * a root ``count`` that disagrees with the records found is reported;
 * records repeated byte for byte (within the last :data:`REPEAT_WINDOW` records, compared by a
-  64-bit hash of their attributes) are yielded both (the messages service stores each message
-  once) and noted;
+  64-bit hash of their attributes and parts), a known fault of some backups, are yielded once
+  and the repeat noted (two real messages always differ, at least in their time);
 * an attachment with invalid base64 or no content is left out and reported; its message keeps
   its text and other parts.
 
@@ -200,7 +200,9 @@ class _Parse:
         self.count = to_int(root.get("count")) if root is not None else None
 
     def record(self, tag: str, attrs: Attributes, line: int) -> None:
-        self.repeated(tag, line, hash((tag, tuple(attrs), tuple(attrs.values()))))
+        if self.repeated(tag, line, hash((tag, tuple(attrs), tuple(attrs.values())))):
+            self.found += 1
+            return
         result = sms_record(attrs) if tag == "sms" else call_record(attrs)
         if isinstance(result, str):
             self.ready.append(Problem(self.where(line), result))
@@ -219,28 +221,33 @@ class _Parse:
         self.mms = None
         addrs = element[3]
         key = hash((builder.key, *(tuple(a.items()) for a in addrs)))
-        self.repeated("mms", builder.line, key)
+        if self.repeated("mms", builder.line, key):
+            self.found += 1
+            builder.discard()
+            return
         record, addresses = builder.finish(addrs)
         for message in builder.problems:
             self.ready.append(Problem(builder.where, message))
         self.found += 1
         self.ready += self.owner.offer(record, addresses, builder.where)
 
-    def repeated(self, tag: str, line: int, key: int) -> None:
-        """Note a record that repeats an earlier one byte for byte (both are kept)."""
+    def repeated(self, tag: str, line: int, key: int) -> bool:
+        """True, with a problem noted, for a record that repeats a recent one byte for byte
+        (a known fault of some backups): it is left out, so the message is stored once."""
         recent = self.recent
         if key in recent:
             self.ready.append(
                 Problem(
                     self.where(line),
-                    f"this {tag} repeats the one at line {recent[key]} exactly; "
-                    "both were read, the import stores it once",
+                    f"this {tag} repeats the one at line {recent[key]} exactly; it is read once",
                 )
             )
             recent.move_to_end(key)
+            return True
         recent[key] = line
         if len(recent) > REPEAT_WINDOW:
             recent.popitem(last=False)
+        return False
 
     def damaged(self, line: int, message: str) -> Problem:
         return Problem(
