@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, cast
 
@@ -147,6 +148,25 @@ def table_of(model: type[Base]) -> Table:
     return cast(Table, model.__table__)
 
 
+def _json(value: Any) -> str:
+    return "{}" if value == {} else json.dumps(value, separators=(",", ":"))
+
+
+def select_in(
+    session: Session, sql: str, params: tuple[Any, ...], values: list[Any]
+) -> list[tuple[Any, ...]]:
+    """Rows of a plain SQL query whose ``IN (*)`` is filled with ``values`` (``?`` placeholders
+    for ``params``, which come first).  For the bulk path: building an IN list of thousands
+    of values through SQLAlchemy costs more than running the query."""
+    if not values:
+        return []
+    sql = sql.replace("(*)", "(" + ", ".join("?" for _ in values) + ")")
+    if session.get_bind().dialect.paramstyle != "qmark":
+        sql = sql.replace("?", "%s")
+    result = session.connection().exec_driver_sql(sql, (*params, *values))
+    return [tuple(row) for row in result]
+
+
 def execute_many(session: Session, sql: str, rows: list[tuple[Any, ...]]) -> None:
     """Run one plain SQL statement (``?`` placeholders) for every row, as one ``executemany``
     of the driver (placeholders become ``%s`` for PostgreSQL)."""
@@ -174,13 +194,10 @@ def insert_rows(session: Session, model: type[Base], rows: list[dict[str, Any]])
     mark = "?" if dialect.paramstyle == "qmark" else "%s"
     head = f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in columns)}) VALUES "
     one = f"({', '.join(mark for _ in columns)})"
-    data = [
-        tuple(
-            json.dumps(row[c], separators=(",", ":")) if e else row[c]
-            for c, e in zip(columns, encode, strict=True)
-        )
-        for row in rows
-    ]
+    take = itemgetter(*columns) if len(columns) > 1 else (lambda row: (row[columns[0]],))
+    data = [take(row) for row in rows]
+    for i in (i for i, e in enumerate(encode) if e):  # JSON columns, encoded here
+        data = [(*r[:i], _json(r[i]), *r[i + 1 :]) for r in data]
     connection = session.connection()
     if mark == "?":
         connection.exec_driver_sql(head + one, data)  # SQLite: executemany is in-process

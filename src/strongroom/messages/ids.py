@@ -7,12 +7,11 @@ same millisecond; :func:`allocate` checks for clashes before inserting.
 
 from __future__ import annotations
 
-import secrets
+import random
 
-from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from strongroom.messages.models import Message
+from strongroom.db import select_in
 
 SLOT_BITS = 16
 _MAX_DATE = (1 << (63 - SLOT_BITS)) - 1
@@ -31,19 +30,21 @@ def first_id_at(date_ms: int) -> int:
     return make_id(date_ms, 0)
 
 
-_TAKEN = select(Message.id).where(Message.id.in_(bindparam("ids", expanding=True)))
+_random = random.Random()
+_TAKEN = "SELECT id FROM messages WHERE id IN (*)"
 
 
 def allocate(session: Session, dates: list[int]) -> list[int]:
     """Fresh ids for messages of these dates, unique among stored ones and each other."""
-    ids = [make_id(d, secrets.randbelow(1 << SLOT_BITS)) for d in dates]
+    slot = _random.getrandbits  # unpredictability is not needed, only spread
+    ids = [make_id(d, slot(SLOT_BITS)) for d in dates]
     while True:
-        taken = set(session.scalars(_TAKEN, {"ids": list(set(ids))}))
+        taken = {int(row[0]) for row in select_in(session, _TAKEN, (), list(set(ids)))}
         seen: set[int] = set()
         clashes = False
         for i, candidate in enumerate(ids):
             if candidate in taken or candidate in seen:
-                ids[i] = make_id(dates[i], secrets.randbelow(1 << SLOT_BITS))
+                ids[i] = make_id(dates[i], slot(SLOT_BITS))
                 clashes = True
             else:
                 seen.add(candidate)

@@ -16,7 +16,7 @@ from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from strongroom.accounts import changes, usage
@@ -24,13 +24,13 @@ from strongroom.accounts.models import Account
 from strongroom.blobs import Vault
 from strongroom.clock import DAY_MS, Clock
 from strongroom.content import store as content
-from strongroom.db import Database, insert_rows
+from strongroom.db import Database, insert_rows, select_in
 from strongroom.errors import InvalidInput, NotFound, StrongroomError
 from strongroom.messages import ids, search, threads
 from strongroom.messages.errors import ServiceOff
 from strongroom.messages.fingerprints import fingerprint, is_media, normalise_body, same_time
 from strongroom.messages.handles import normalise, normalise_many
-from strongroom.messages.models import Call, Gone, Message, MessagePart, Reaction
+from strongroom.messages.models import Call, Message, MessagePart, Reaction
 from strongroom.messages.records import (
     CALL_TYPES,
     STATUSES,
@@ -51,20 +51,15 @@ UNKNOWN_NUMBER = "unknown"
 """The handle of calls from a withheld or private number."""
 
 
-# The matching queries, built once (an IN list of a thousand values costs more to build than to
-# run).  No ORDER BY: SQLite would walk the (account, id) index, every message of the account, to
-# avoid a sort; the few matches are sorted after.
-_STORED = select(
-    Message.id, Message.fingerprint, Message.date, Message.date_precision, Message.read
-).where(
-    Message.account_id == bindparam("account"),
-    Message.fingerprint.in_(bindparam("fps", expanding=True)),
+# The matching queries.  No ORDER BY: SQLite would walk the (account, id) index, every message of
+# the account, to avoid a sort; the few matches are sorted after.
+_STORED = (
+    "SELECT id, fingerprint, date, date_precision, read FROM messages "
+    "WHERE account_id = ? AND fingerprint IN (*)"
 )
-_GONE = select(
-    Gone.id, Gone.message_id, Gone.fingerprint, Gone.date, Gone.date_precision, Gone.reason
-).where(
-    Gone.account_id == bindparam("account"),
-    Gone.fingerprint.in_(bindparam("fps", expanding=True)),
+_GONE = (
+    "SELECT id, message_id, fingerprint, date, date_precision, reason FROM messages_gone "
+    "WHERE account_id = ? AND fingerprint IN (*)"
 )
 
 
@@ -254,12 +249,12 @@ class Ingest:
     def _match(self, s: Session, items: list[_Item], outcomes: list[Outcome | None]) -> list[_Item]:
         fps = {it.fingerprint for it in items}
         stored: dict[bytes, list[tuple[int, int, str, bool]]] = defaultdict(list)
-        params = {"account": self.account_id, "fps": list(fps)}
-        for mid, fp, date, prec, read in s.execute(_STORED, params):
-            stored[fp].append((mid, date, prec, read))
+        found = select_in(s, _STORED, (self.account_id,), list(fps))
+        for mid, fp, date, prec, read in found:
+            stored[bytes(fp)].append((int(mid), int(date), str(prec), bool(read)))
         gone: dict[bytes, list[tuple[int, int, int, str, str]]] = defaultdict(list)
-        for gid, mid, fp, date, prec, reason in s.execute(_GONE, params):
-            gone[fp].append((gid, mid, date, prec, reason))
+        for gid, mid, fp, date, prec, reason in select_in(s, _GONE, (self.account_id,), list(fps)):
+            gone[bytes(fp)].append((int(gid), int(mid), int(date), str(prec), str(reason)))
         for matches in stored.values():
             matches.sort()
         for tombs in gone.values():

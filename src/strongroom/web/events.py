@@ -85,15 +85,20 @@ class EventHub:
         self.start()
         try:
             current = (await asyncio.to_thread(self._read_states, [account_id])).get(account_id)
+            last: dict[str, object] | None = None
             if current is not None:
                 self.states.setdefault(account_id, current)
-                yield _format("state", {"state": str(current[0]), "messages": current[1]})
+                last = {"state": str(current[0]), "messages": current[1]}
+                yield _format("state", last)
             while True:
                 try:
                     event = await asyncio.wait_for(queue.get(), KEEPALIVE_S)
                 except TimeoutError:
                     yield ": keep-alive\n\n"
                     continue
+                if event == last:
+                    continue  # the watcher saw this state too (it may read before we did)
+                last = event
                 yield _format("state", event)
         finally:
             self.listeners[account_id].discard(queue)
