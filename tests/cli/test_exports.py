@@ -163,3 +163,23 @@ def test_errors_are_one_line_and_non_zero(filled, tmp_path):
     assert not (tmp_path / "x.txt").exists()
     r = run_cli("stats", "--user", "nobody", env=env)
     assert r.returncode == 4 and r.stderr.count("\n") == 1
+
+
+def test_the_commands_name_every_export_format_without_importing_them() -> None:
+    from strongroom.cli.exports import FORMAT_NAMES
+    from strongroom.formats.exports import FORMATS
+
+    assert list(FORMAT_NAMES) == list(FORMATS)
+
+
+def test_the_command_line_starts_without_the_server_side() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, strongroom.cli; "
+        "print(sorted(m for m in ('sqlalchemy', 'fastapi', 'lxml', 'strongroom.runtime') "
+        "if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"  # a backup run pays only for what it uses

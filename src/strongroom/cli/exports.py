@@ -7,16 +7,12 @@ from dataclasses import asdict
 from pathlib import Path
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
-from strongroom.accounts.service import account_by_name
 from strongroom.cli.context import runtime
-from strongroom.formats.exports import FORMATS, export_format, write_path
-from strongroom.messages import export
-from strongroom.messages.selection import parse_selection
-from strongroom.sync.stats import stats as account_stats
-from strongroom.units import human_bytes
+
+FORMAT_NAMES = ("sbr-xml", "sbp-mbox", "html", "txt", "csv", "json", "archive")
+"""The export formats, named here so that the command starts without importing them (a test
+checks them against :data:`strongroom.formats.exports.FORMATS`)."""
 
 
 def register(app: typer.Typer) -> None:
@@ -28,7 +24,7 @@ def export_messages(
     ctx: typer.Context,
     user: str = typer.Option(..., "--user", help="The account to export."),
     format_name: str = typer.Option(
-        ..., "--format", help=f"One of: {', '.join(FORMATS)}.", metavar="FORMAT"
+        ..., "--format", help=f"One of: {', '.join(FORMAT_NAMES)}.", metavar="FORMAT"
     ),
     out: Path = typer.Option(
         ..., "--out", help="The file to write (a new or empty folder for html)."
@@ -45,6 +41,11 @@ def export_messages(
 ) -> None:
     """Export an account's messages and calls: SMS Backup & Restore XML (calls go to a
     calls-...xml beside it), SMS Backup+ mbox, HTML pages, text, CSV, JSON, or the archive."""
+    from strongroom.accounts.service import account_by_name
+    from strongroom.formats.exports import export_format, write_path
+    from strongroom.messages import export
+    from strongroom.messages.selection import parse_selection
+
     fmt = export_format(format_name)
     selection = parse_selection(conversation, since, until, prefix="--")
     with runtime(ctx) as rt:
@@ -63,6 +64,13 @@ def stats(
 ) -> None:
     """Count an account's messages, conversations, attachments, calls and files, and its
     storage use."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from strongroom.accounts.service import account_by_name
+    from strongroom.sync.stats import stats as account_stats
+    from strongroom.units import human_bytes
+
     with runtime(ctx) as rt, rt.db.read() as s:
         found = account_stats(s, account_by_name(s, user).id)
     if as_json:
