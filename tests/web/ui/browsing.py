@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from playwright.sync_api import ConsoleMessage, Locator, Page, Response, expect
 
@@ -62,3 +63,14 @@ def shot(page: Page, folder: Path, name: str, *, full: bool = False) -> Path:
     path = folder / f"{name}.png"
     page.screenshot(path=path, full_page=full)
     return path
+
+
+def pick_files(page: Page, files: Any, button: Locator | None = None) -> None:
+    """Choose ``files`` through the page's Upload button and the browser's file picker.
+
+    Waits for the page to finish loading first: the button opens the picker through the
+    page's script, which a fast click can beat on a busy machine."""
+    page.wait_for_load_state()
+    with page.expect_file_chooser() as chooser:
+        (button or page.get_by_role("button", name="Upload").first).click()
+    chooser.value.set_files(files)

@@ -13,7 +13,7 @@ from playwright.sync_api import Page, Route, expect
 
 from strongroom.accounts import service
 from tests.factories import make_user
-from tests.web.ui.browsing import log_in, natural_width, shot
+from tests.web.ui.browsing import log_in, natural_width, pick_files, shot
 from tests.web.ui.browsing import watch_console as watch
 from tests.web.ui.locker_scenes import device, make_thumbnails, pdf, photo, put, until
 
@@ -220,9 +220,7 @@ def test_an_upload_that_will_not_fit_is_refused_with_a_clear_message(
     page.goto(f"{server.url}/locker/files")
     posts: list[str] = []
     page.on("request", lambda r: posts.append(r.url) if r.method == "POST" else None)
-    with page.expect_file_chooser() as chooser:
-        page.get_by_role("button", name="Upload").first.click()
-    chooser.value.set_files(big)
+    pick_files(page, big)
     alert = page.get_by_role("region", name="Uploads").get_by_role("alert")
     expect(alert).to_contain_text("Not enough space: this file needs 70.0 kB, and 60.0 kB")
     expect(alert).to_contain_text("empty the trash")
@@ -239,9 +237,7 @@ def test_an_upload_that_will_not_fit_is_refused_with_a_clear_message(
         route.continue_()
 
     page.route(re.compile(r".*/api/v1/uploads$"), fill_up_first)
-    with page.expect_file_chooser() as chooser:
-        page.get_by_role("button", name="Upload").first.click()
-    chooser.value.set_files(small)
+    pick_files(page, small)
     item = page.locator(".upload", has_text="small.bin")
     expect(item).to_contain_text("Not uploaded: it needs 40.0 kB and 30.0 kB is free.")
     expect(alert).to_contain_text("Your storage is full")

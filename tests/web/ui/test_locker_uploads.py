@@ -11,7 +11,7 @@ from datetime import datetime
 from playwright.sync_api import Page, Request, Route, expect
 
 from tests.factories import make_user
-from tests.web.ui.browsing import log_in, natural_width, no_sideways_scroll, shot
+from tests.web.ui.browsing import log_in, natural_width, no_sideways_scroll, pick_files, shot
 from tests.web.ui.browsing import watch_console as watch
 from tests.web.ui.locker_scenes import make_thumbnails, pdf, photo
 
@@ -33,9 +33,7 @@ def test_three_photos_and_a_document_by_the_file_picker(server, page: Page, shot
     }
     for name, data in files.items():
         (tmp_path / name).write_bytes(data)
-    with page.expect_file_chooser() as chooser:
-        page.get_by_role("button", name="Upload").first.click()
-    chooser.value.set_files([tmp_path / name for name in files])
+    pick_files(page, [tmp_path / name for name in files])
 
     uploads = page.get_by_role("region", name="Uploads")
     expect(uploads).to_contain_text("4 uploaded", timeout=20_000)
@@ -103,9 +101,7 @@ def test_an_upload_whose_connection_drops_resumes_and_keeps_every_byte(
     page.on("request", lambda r: seen.append((r.method, r.headers.get("upload-offset"))))
     page.route(re.compile(r".*/api/v1/uploads/.+"), drop_the_second_patch)
     page.goto(f"{server.url}/locker/files")
-    with page.expect_file_chooser() as chooser:
-        page.get_by_role("button", name="Upload").first.click()
-    chooser.value.set_files(tmp_path / "holiday.mov")
+    pick_files(page, tmp_path / "holiday.mov")
 
     uploads = page.get_by_role("region", name="Uploads")
     expect(uploads).to_contain_text("1 uploaded", timeout=30_000)
@@ -151,9 +147,7 @@ def test_an_upload_left_half_done_resumes_when_the_file_is_chosen_again(
 
     page.context.route(re.compile(r".*/api/v1/uploads.*"), cut_off_after_the_first_patch)
     page.goto(f"{server.url}/locker/files")
-    with page.expect_file_chooser() as chooser:
-        page.get_by_role("button", name="Upload").first.click()
-    chooser.value.set_files(tmp_path / "film.mkv")
+    pick_files(page, tmp_path / "film.mkv")
     expect(page.locator(".upload")).to_contain_text("Connection lost: resuming…")
     shot(page, shots, "1-connection-lost")
     page.close(run_before_unload=False)  # given up on: the tab is closed
@@ -162,9 +156,7 @@ def test_an_upload_left_half_done_resumes_when_the_file_is_chosen_again(
     again = page.context.new_page()
     problems = watch(again)
     again.goto(f"{server.url}/locker/files")
-    with again.expect_file_chooser() as chooser:
-        again.get_by_role("button", name="Upload").first.click()
-    chooser.value.set_files(tmp_path / "film.mkv")
+    pick_files(again, tmp_path / "film.mkv")
     uploads = again.get_by_role("region", name="Uploads")
     expect(uploads).to_contain_text("1 uploaded", timeout=30_000)
     # One upload was created; the new tab asked how far it got and sent only the rest.

@@ -257,11 +257,15 @@
   let depth = 0;
   function overlay(show) { byId("drop-overlay").hidden = !show; }
 
+  /* Listening from the moment the script runs (not from DOMContentLoaded) keeps the gap in
+     which a click on Upload does nothing as short as it can be. */
+  document.addEventListener("click", function (event) {
+    const input = byId("upload-input");
+    if (input && event.target.closest('[data-action="pick-files"]')) input.click();
+  });
+
   document.addEventListener("DOMContentLoaded", function () {
     const input = byId("upload-input");
-    document.addEventListener("click", function (event) {
-      if (event.target.closest('[data-action="pick-files"]')) input.click();
-    });
     input.addEventListener("change", function () {
       start(Array.from(input.files));
       input.value = "";
