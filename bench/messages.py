@@ -25,7 +25,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -136,16 +137,7 @@ def main() -> None:
             (account,),
         ).fetchone()[0]
 
-        port = _free_port()
-        env = {**os.environ, "STRONGROOM_DATA": str(data), "STRONGROOM_RUN_JOBS": "false"}
-        server = subprocess.Popen(
-            [PY, "-m", "strongroom", "serve", "--port", str(port)],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        try:
-            _wait(port)
+        with serving(data) as port:
             with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as http:
                 token = http.post(
                     "/api/v1/devices",
@@ -158,9 +150,6 @@ def main() -> None:
                 ).json()["token"]
                 http.headers["Authorization"] = f"Bearer {token}"
                 rows = _rows(http, floor, account, state, convo, args.rounds)
-        finally:
-            server.send_signal(signal.SIGTERM)
-            server.wait(30)
     print()
     print(
         "| query | Strongroom p50 / p95 / p99 (ms) | sqlite3 floor p50 / p95 / p99 (ms) "
@@ -177,7 +166,7 @@ def main() -> None:
 def _rows(
     http: httpx.Client, floor: sqlite3.Connection, account: int, state: int, convo: int, rounds: int
 ) -> list[tuple[str, tuple[float, float, float], tuple[float, float, float]]]:
-    since = str(state - 10_000)
+    since = str(max(0, state - 10_000))  # (a small run has fewer than 10,000 changes)
 
     def pull() -> None:
         changes = http.get(
@@ -253,6 +242,25 @@ def _rows(
             ),
         ),
     ]
+
+
+@contextmanager
+def serving(data: Path) -> Iterator[int]:
+    """``strongroom serve`` on the data folder, on a free port (yielded); stopped afterwards."""
+    port = _free_port()
+    env = {**os.environ, "STRONGROOM_DATA": str(data), "STRONGROOM_RUN_JOBS": "false"}
+    server = subprocess.Popen(
+        [PY, "-m", "strongroom", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        _wait(port)
+        yield port
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(30)
 
 
 def _free_port() -> int:

@@ -14,11 +14,8 @@ conversation, an older page of it, and search pages for a rare and a common word
 from __future__ import annotations
 
 import argparse
-import os
 import re
-import signal
 import sqlite3
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -29,12 +26,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.messages import (  # noqa: E402
-    PY,
     RARE,
-    _free_port,
-    _wait,
     load,
     measure,
+    serving,
 )
 
 TARGET_P99_MS = 100.0
@@ -86,16 +81,7 @@ def main() -> None:
         data = Path(tmp) / "data"
         db_path, account = load(data, args.messages)
         timed = pages(db_path, account)
-        port = _free_port()
-        env = {**os.environ, "STRONGROOM_DATA": str(data), "STRONGROOM_RUN_JOBS": "false"}
-        server = subprocess.Popen(
-            [PY, "-m", "strongroom", "serve", "--port", str(port)],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        try:
-            _wait(port)
+        with serving(data) as port:
             with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as http:
                 log_in(http, "bench", "bench password")
                 rows = []
@@ -110,9 +96,6 @@ def main() -> None:
                             measure(lambda p=path: http.get(p), args.rounds),
                         )
                     )
-        finally:
-            server.send_signal(signal.SIGTERM)
-            server.wait(30)
     print()
     print(f"{args.messages:,} messages, {args.rounds} requests each, one keep-alive connection")
     print()
