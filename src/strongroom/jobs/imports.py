@@ -23,7 +23,7 @@ import tempfile
 import time
 import zipfile
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,6 +37,7 @@ from strongroom.errors import InvalidInput, NotFound
 from strongroom.formats import READERS, BadInput, Reader, ReadOptions, detect, reading
 from strongroom.formats.folders import check_name
 from strongroom.jobs import queue
+from strongroom.jobs.models import Job
 from strongroom.jobs.runner import JobContext
 from strongroom.locker import uploads
 from strongroom.messages import housekeeping
@@ -189,6 +190,15 @@ class _Importer:
 
 
 @contextmanager
+def _scratch(rt: Runtime, prefix: str) -> Iterator[Path]:
+    """A private folder under the data folder's ``scratch/``, removed afterwards."""
+    base = rt.settings.data / "scratch"
+    base.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=prefix, dir=base) as folder:
+        yield Path(folder)
+
+
+@contextmanager
 def _fewer_collections() -> Iterator[None]:
     """Run the cyclic garbage collector less often while importing.  A batch makes hundreds of
     thousands of short-lived objects (records, rows, tuples) that reference counting frees; at
@@ -277,10 +287,8 @@ def run_import(
                 report.turned_on = True
         ingest.settings.enabled = True
 
-    base = rt.settings.data / "scratch"
-    base.mkdir(parents=True, exist_ok=True)
-    with _fewer_collections(), tempfile.TemporaryDirectory(prefix="import-", dir=base) as scratch:
-        options = read_options(rt, account_id, password, Path(scratch))
+    with _fewer_collections(), _scratch(rt, "import-") as scratch:
+        options = read_options(rt, account_id, password, scratch)
         done_bytes = 0
         for path, reader, name in zip(paths, readers, names, strict=True):
             report.file = name
@@ -472,8 +480,6 @@ def import_job(ctx: JobContext) -> dict[str, Any]:
     if account_id is None:
         raise InvalidInput("an import job needs an account")
     name = str(payload.get("filename") or "upload")
-    base = rt.settings.data / "scratch"
-    base.mkdir(parents=True, exist_ok=True)
     last = [0.0]
     so_far = ImportReport()
 
@@ -484,8 +490,7 @@ def import_job(ctx: JobContext) -> dict[str, Any]:
             ctx.progress(**_progress_of(report))
 
     try:
-        with ExitStack() as stack:
-            work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="job-", dir=base)))
+        with _scratch(rt, "job-") as work:
             path = _fetched(rt, account_id, int(payload["content_id"]), work, name)
             format_name = str(payload.get("format", "auto"))
             paths = inputs_in(path, format_name)
@@ -589,8 +594,6 @@ def import_status(rt: Runtime, account_id: int, import_id: int) -> ImportStatus:
 
 def imports_of(rt: Runtime, account_id: int, limit: int = 50) -> list[int]:
     """The account's latest imports, newest first."""
-    from strongroom.jobs.models import Job
-
     with rt.db.read() as s:
         return list(
             s.scalars(
