@@ -190,6 +190,15 @@ def test_random_bytes_named_xml_are_refused_naming_the_file(install, tmp_path, f
     assert stored(install) == before
 
 
+def test_with_json_a_file_that_cannot_be_read_is_named_on_stderr_too(install, tmp_path):
+    noise = tmp_path / "sms-noise.xml"
+    noise.write_bytes(hashlib.sha512(b"noise").digest() * 64)
+    args = ("import", str(noise), "--user", "alice", "--format", "sbr-xml", "--json")
+    r = run_cli(*args, env=install)
+    expect_clean_failure(r, "sms-noise.xml")
+    assert [f["file"] for f in json.loads(r.stdout)["failed"]] == ["sms-noise.xml"]
+
+
 def test_an_unknown_user_is_a_clear_error(install, tmp_path):
     [messages, _] = sbr_files(tmp_path)
     r = run_cli("import", messages, "--user", "nobody", env=install)

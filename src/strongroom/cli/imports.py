@@ -91,6 +91,8 @@ def import_messages(
         typer.echo(json.dumps(report.as_json()))
     else:
         _print(console, report)
+    for failure in report.failed:  # on stderr, with --json too
+        console.print(f"strongroom: error: {failure['error']}", markup=False)
     if report.failed:
         raise typer.Exit(2)
 
@@ -115,5 +117,3 @@ def _print(console: Console, report: ImportReport) -> None:
         console.print(f"  problem: {problem['where']}: {problem['message']}", markup=False)
     if report.problems > 20:
         console.print(f"  ... and {report.problems - 20} more problems (see --json)")
-    for failure in report.failed:
-        console.print(f"strongroom: error: {failure['error']}", markup=False)
