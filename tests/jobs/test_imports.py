@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import pickle
 import zipfile
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -14,12 +16,21 @@ from sqlalchemy import func, select
 from strongroom.accounts.keys import vault_for
 from strongroom.accounts.models import Account
 from strongroom.content import store as content
-from strongroom.formats import BadInput, reading
+from strongroom.formats import BadInput, ReadOptions, reading
 from strongroom.jobs import imports
 from strongroom.jobs.imports import run_import
 from strongroom.jobs.models import Job
 from strongroom.jobs.tasks import make_worker
-from strongroom.messages.models import Call, Message, MessagePart, Reaction
+from strongroom.messages import preparing
+from strongroom.messages.models import (
+    Call,
+    ConversationParticipant,
+    Handle,
+    Message,
+    MessagePart,
+    Reaction,
+)
+from strongroom.messages.records import MessageRecord
 from strongroom.runtime import Runtime
 from tests.conftest import SAMPLES, missing
 from tests.factories import make_user, vault_user
@@ -371,3 +382,108 @@ def test_a_record_repeated_byte_for_byte_is_stored_once(runtime: Runtime, tmp_pa
     report = run_import(runtime, account, [path])
     assert (report.imported, report.problems) == (2, 1)
     assert sorted(bodies(runtime, account)) == ["between", "twice"]
+
+
+def stored_rows(rt: Runtime, account_id: int) -> list[tuple[object, ...]]:
+    """What the vault holds of each message, with its conversation's participants."""
+    with rt.db.read() as s:
+        rows = s.execute(
+            select(
+                Message.date,
+                Message.direction,
+                Message.body,
+                Message.fingerprint,
+                Message.extra,
+                Message.part_count,
+                Message.conversation_id,
+            )
+            .where(Message.account_id == account_id)
+            .order_by(Message.date)
+        ).all()
+        members = {
+            cid: sorted(
+                s.scalars(
+                    select(Handle.value)
+                    .join(ConversationParticipant, ConversationParticipant.handle_id == Handle.id)
+                    .where(ConversationParticipant.conversation_id == cid)
+                )
+            )
+            for cid in {r.conversation_id for r in rows}
+        }
+    return [(*r[:-1], members[r.conversation_id]) for r in rows]
+
+
+def mixed_file(tmp_path: Path) -> Path:
+    """Texts to and from several people, the owner among the MMS addresses, an MMS with only
+    text, one with a picture, extra attributes, and one message that is refused."""
+    picture = base64.b64encode(PNG).decode()
+    records = [
+        sms(body=f" text {i}\u0301 ", date=str(T0 + i * 1000), type=str(1 + i % 2), address=who)
+        for i, who in enumerate(["(555) 010-0001", "+15550100002", "555.010.0001"])
+    ]
+    records.append(sms(body="no sender", date=str(T0 + 9000), type="1", address=""))
+    records.append(
+        mms(
+            [part(text="only words")],
+            [("+15550100003", 137), ("+15550100099", 151), ("+15550100004", 151)],
+            date=str(T0 + 10_000),
+        )
+    )
+    records.append(
+        mms(
+            [part(ct="image/png", name="cat.png", text="null", data=picture)],
+            [("+15550100099", 137), ("+15550100003", 151)],
+            date=str(T0 + 11_000),
+            msg_box="2",
+        )
+    )
+    return write(tmp_path / "mixed.xml", smses(*records))
+
+
+def test_messages_prepared_in_the_reading_process_are_stored_as_if_prepared_here(
+    runtime: Runtime, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = mixed_file(tmp_path)
+    here = vault_user(runtime, phone_numbers=["+15550100099"])
+    beside = vault_user(runtime, "bob", phone_numbers=["+15550100099"])
+    first = run_import(runtime, here, [path])
+    monkeypatch.setattr(imports, "CHILD_ABOVE", 0)
+    second = run_import(runtime, beside, [path])
+    assert (second.imported, second.skipped) == (first.imported, first.skipped) == (5, 1)
+    assert second.skipped_list == first.skipped_list
+    assert stored_rows(runtime, beside) == stored_rows(runtime, here)
+    assert any(r[4] for r in stored_rows(runtime, here))  # extra attributes were kept
+
+
+def test_messages_prepared_under_other_settings_are_prepared_again(
+    runtime: Runtime, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = mixed_file(tmp_path)
+    account = vault_user(runtime, phone_numbers=["+15550100099"])
+    real_read_options = imports.read_options
+
+    def stale(*args: object, **kwargs: object) -> ReadOptions:
+        # As if the owner's number changed between reading and storing.
+        return replace(real_read_options(*args, **kwargs), owner_numbers=())  # type: ignore[arg-type]
+
+    monkeypatch.setattr(imports, "CHILD_ABOVE", 0)
+    monkeypatch.setattr(imports, "read_options", stale)
+    run_import(runtime, account, [path])
+    groups = {tuple(r[-1]) for r in stored_rows(runtime, account)}
+    assert all("+15550100099" not in g for g in groups)
+    assert ("+15550100003", "+15550100004") in groups
+
+
+def test_a_prepared_record_crosses_a_pipe_whole() -> None:
+    rec = MessageRecord(
+        "sms", "in", T0, body=" hi ", sender="(555) 010-0001", extra={"sub_id": "1"}
+    )
+    preparing.attach(rec, "US", frozenset({"+15550100099"}))
+    back = pickle.loads(pickle.dumps(rec))
+    assert back == rec and back.prepared == rec.prepared
+    assert rec.prepared is not None and rec.prepared.extra_json == '{"sub_id":"1"}'
+    assert rec.extra == {}
+    assert rec.prepared.participants == ["+15550100001"]
+    refused = MessageRecord("sms", "in", T0, body="no sender")
+    preparing.attach(refused, "US", frozenset())
+    assert refused.prepared is None

@@ -1,10 +1,14 @@
 """Reading an input in batches of records, in this process or in a child process.
 
 :func:`batches` opens a reader over a file and hands its records over in lists.  In a child
-process (``python -m strongroom.formats.reading``, which imports only the formats), parsing runs
-on another core while the caller stores what came before; lists cross over a pipe, pickled, and
-the pipe's small buffer keeps the reader from running ahead, so memory stays flat whatever the
-size of the input.
+process (``python -m strongroom.formats.reading``, which imports only the formats and the
+messages' preparation), parsing runs on another core while the caller stores what came before,
+and each message is checked and normalised there too
+(:func:`strongroom.messages.preparing.attach`).  Lists cross over a pipe, pickled, one
+length-prefixed frame each; a thread of the caller takes frames off the pipe as they come into a
+queue of :data:`QUEUED` frames, so the reader keeps parsing while the caller is busy storing (with
+only the pipe's 64 KiB buffer between them it stalled at once, and the two ran in turn), and the
+full queue holds it back, so memory stays flat whatever the size of the input.
 A reader's BadInput is raised again in the caller, with its message.
 
 :meth:`Source.position` is how far the reader has got in its file (Linux: the offset of the
@@ -15,8 +19,10 @@ from __future__ import annotations
 
 import os
 import pickle
+import queue
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -24,27 +30,38 @@ from pathlib import Path
 from typing import IO, Any
 
 from strongroom.formats import READERS, BadInput, Reader, ReadOptions
-from strongroom.messages.records import Record
+from strongroom.messages.handles import normalise_many
+from strongroom.messages.preparing import attach
+from strongroom.messages.records import MessageRecord, Record
 
 BATCH = 250
 """Records per hand-over."""
+QUEUED = 16
+"""Hand-overs the caller's thread may hold before the reader waits (two import batches)."""
+_LENGTH = 8
 
 
 def _child(reader_name: str, path: str) -> None:
     """The reading process: ReadOptions come pickled on stdin; lists of records, then
-    ``("end", None)`` (or ``("bad", (kind, detail))``), go pickled to stdout.  The pipe's
-    small buffer holds the reader back while the parent is busy: memory stays flat."""
+    ``("end", None)`` (or ``("bad", (kind, detail))``), go to stdout pickled, each pickle
+    after its length (8 bytes, little-endian)."""
     out = sys.stdout.buffer
     sys.stdout = sys.stderr  # nothing else may write into the pipe
 
     def send(item: tuple[str, Any]) -> None:
-        pickle.dump(item, out, protocol=pickle.HIGHEST_PROTOCOL)
+        frame = pickle.dumps(item, protocol=pickle.HIGHEST_PROTOCOL)
+        out.write(len(frame).to_bytes(_LENGTH, "little"))
+        out.write(frame)
         out.flush()
 
     try:
         options = pickle.load(sys.stdin.buffer)
+        region = options.default_region
+        owner = frozenset(normalise_many(list(options.owner_numbers), region))
         batch: list[Record] = []
         for record in READERS[reader_name].read(Path(path), options):
+            if isinstance(record, MessageRecord):
+                attach(record, region, owner)  # on this core, not the storing one
             batch.append(record)
             if len(batch) >= BATCH:
                 send(("records", batch))
@@ -84,6 +101,41 @@ class Source:
         return None
 
 
+class _Pump(threading.Thread):
+    """Takes the child's frames off the pipe as they come and queues them (None: no more).
+
+    Only reads: the caller unpickles, so this thread hardly needs the interpreter lock."""
+
+    def __init__(self, pipe: IO[bytes]) -> None:
+        super().__init__(name="strongroom-reading", daemon=True)
+        self.pipe = pipe
+        self.frames: queue.Queue[bytes | None] = queue.Queue(QUEUED)
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        try:
+            while not self.stopping.is_set():
+                head = self.pipe.read(_LENGTH)
+                if len(head) < _LENGTH:
+                    break
+                size = int.from_bytes(head, "little")
+                frame = self.pipe.read(size)
+                if len(frame) < size:
+                    break
+                self._put(frame)
+        except (OSError, ValueError):
+            pass  # the pipe was closed: the caller stopped
+        self._put(None)
+
+    def _put(self, frame: bytes | None) -> None:
+        while not self.stopping.is_set():
+            try:
+                self.frames.put(frame, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+
 def _in_child(reader: Reader, path: Path, options: ReadOptions) -> Iterator[Source]:
     child = subprocess.Popen(
         [sys.executable, "-m", __name__, reader.name, str(path)],
@@ -91,22 +143,30 @@ def _in_child(reader: Reader, path: Path, options: ReadOptions) -> Iterator[Sour
         stdout=subprocess.PIPE,
     )
     assert child.stdin is not None and child.stdout is not None
+    pump = _Pump(child.stdout)
     try:
         pickle.dump(options, child.stdin)
         child.stdin.close()
-        yield Source(_received(child.stdout, path), child.pid, path)
+        pump.start()
+        yield Source(_received(pump.frames, path), child.pid, path)
     finally:
+        pump.stopping.set()
         if child.poll() is None:
             child.kill()
         child.wait(10)
+        if pump.is_alive():
+            pump.join(10)
         child.stdout.close()
 
 
-def _received(pipe: IO[bytes], path: Path) -> Iterator[list[Record]]:
+def _received(frames: queue.Queue[bytes | None], path: Path) -> Iterator[list[Record]]:
     while True:
+        frame = frames.get()
         try:
-            what, value = pickle.load(pipe)
-        except (EOFError, pickle.UnpicklingError):
+            if frame is None:
+                raise EOFError
+            what, value = pickle.loads(frame)
+        except Exception:  # noqa: BLE001 - cut off or garbled: the reader died
             raise BadInput(f"{path.name}: the reader stopped unexpectedly") from None
         if what == "records":
             yield value

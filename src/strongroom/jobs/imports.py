@@ -5,9 +5,9 @@ hands the records to the messages service (:class:`~strongroom.messages.ingest.I
 batches of :data:`BATCH`, one transaction each.  Reactions that came as rows of their own are
 attached once the batch holding their target is stored; calls go to the call log.
 
-The streaming readers run in a child process (:func:`_child_batches`), so parsing and storing
-overlap on two cores; batches cross over a queue of :data:`QUEUED_BATCHES`, so memory stays flat
-whatever the size of the input.  Attachments a reader spools go to a scratch folder of this
+The streaming readers run in a child process (:mod:`strongroom.formats.reading`), so parsing and
+storing overlap on two cores; batches cross over a bounded queue, so memory stays flat whatever
+the size of the input.  Attachments a reader spools go to a scratch folder of this
 import, removed at the end.
 
 Running the same import again, or a second tool's overlapping file, stores nothing twice: the

@@ -24,29 +24,25 @@ from strongroom.accounts.models import Account
 from strongroom.blobs import Vault
 from strongroom.clock import DAY_MS, Clock
 from strongroom.content import store as content
-from strongroom.db import Database, insert_rows, select_in
+from strongroom.db import Database, JsonText, insert_rows, select_in
 from strongroom.errors import InvalidInput, NotFound, StrongroomError
-from strongroom.messages import ids, search, threads
+from strongroom.messages import ids, preparing, search, threads
 from strongroom.messages.errors import ServiceOff
 from strongroom.messages.fingerprints import fingerprint, is_media, normalise_body, same_time
 from strongroom.messages.handles import normalise, normalise_many
 from strongroom.messages.models import Call, Message, MessagePart, Reaction
 from strongroom.messages.records import (
     CALL_TYPES,
-    STATUSES,
     CallRecord,
     MessageRecord,
     PartRecord,
     ReactionRecord,
 )
 
-MAX_BODY = 1_000_000
-MAX_PARTS = 100
 SMALL_PART = 1024 * 1024
 """Parts up to this size are staged together with the batch's other small parts."""
 SMALL_PARTS_HELD = 16 * 1024 * 1024
 """The most small-part bytes held in memory at once while staging a batch."""
-KINDS = ("sms", "mms", "imessage", "rcs")
 UNKNOWN_NUMBER = "unknown"
 """The handle of calls from a withheld or private number."""
 
@@ -109,7 +105,11 @@ class _Item:
     participants: list[str]
     body: str
     staged: list[tuple[PartRecord, content.Staged]] = field(default_factory=list)
+    key: str = ""
+    """The conversation's participants key."""
     fingerprint: bytes = b""
+    """Known before staging when the message has no media."""
+    extra: Any = None
 
 
 @dataclass
@@ -141,42 +141,27 @@ class Ingest:
                 retention_days=account.message_retention_days,
                 enabled=account.messages_enabled,
             )
+        self.settings_key = preparing.settings_key(self.settings.region, self.settings.owner)
         self.threads = threads.Threads(account_id, self.settings.region)
         self.state = 0
 
     # -- preparing ------------------------------------------------------------------------
 
     def _prepare(self, index: int, client_id: str | None, rec: MessageRecord) -> _Item:
-        if rec.kind not in KINDS:
-            raise InvalidInput(f"kind must be one of {', '.join(KINDS)}")
-        if rec.direction not in ("in", "out"):
-            raise InvalidInput("direction must be 'in' or 'out'")
-        if rec.status not in STATUSES:
-            raise InvalidInput(f"status must be one of {', '.join(STATUSES)}")
-        if len(rec.body) > MAX_BODY or len(rec.parts) > MAX_PARTS:
-            raise InvalidInput("the message is too large")
-        if not 0 <= rec.date_ms < 1 << 46:
-            raise InvalidInput("the date is not a time in UTC milliseconds")
-        region, owner = self.settings.region, self.settings.owner
-        sender = normalise(rec.sender, region)[0] if rec.sender else None
-        participants = [p for p in normalise_many(rec.participants, region) if p not in owner]
-        if rec.direction == "in":
-            if sender is None:
-                raise InvalidInput("an incoming message needs a sender")
-            if sender not in participants and sender not in owner:
-                participants.append(sender)
-        else:
-            sender = None
-        if not participants:
-            raise InvalidInput("a message needs at least one participant besides the owner")
-        body = rec.body
-        if not body.strip() and rec.kind == "mms":
-            body = "\n".join(
-                p.content.read().decode("utf-8", "replace")
-                for p in rec.parts
-                if p.content_type.split(";")[0].strip().lower() == "text/plain"
-            )
-        return _Item(index, client_id, rec, sender, sorted(participants), body)
+        ready = rec.prepared
+        if ready is None or ready.settings != self.settings_key:
+            ready = preparing.prepare(rec, self.settings.region, self.settings.owner)
+        return _Item(
+            index,
+            client_id,
+            rec,
+            ready.sender,
+            ready.participants,
+            ready.body,
+            key=ready.key,
+            fingerprint=ready.fingerprint or b"",
+            extra=JsonText(ready.extra_json) if ready.extra_json is not None else rec.extra,
+        )
 
     def _outside_retention(self, item: _Item) -> bool:
         days = self.settings.retention_days
@@ -202,7 +187,11 @@ class Ingest:
                     small, held = [], 0
         self._stage_small(small)
         for item, slot in zip(items, slots, strict=True):
+            if not item.record.parts:
+                continue
             item.staged = [(p, st) for p, st in zip(item.record.parts, slot, strict=True) if st]
+            if item.fingerprint:
+                continue  # no media: made with the message
             media = [st.sha256 for p, st in item.staged if is_media(p.content_type)]
             item.fingerprint = fingerprint(
                 item.record.direction, item.sender, item.participants, item.body, media
@@ -333,7 +322,9 @@ class Ingest:
         created_convs: list[int] = []
         for it, mid in zip(accepted, new_ids, strict=True):
             rec = it.record
-            cid, created = self.threads.conversation_id(s, it.participants, rec.group_title, now)
+            cid, created = self.threads.conversation_id(
+                s, it.participants, rec.group_title, now, it.key
+            )
             if created:
                 created_convs.append(cid)
             per_conv[cid].append((mid, it))
@@ -398,7 +389,7 @@ class Ingest:
             "reply_to_guid": rec.reply_to_guid,
             "source": rec.source or self.source,
             "fingerprint": it.fingerprint,
-            "extra": rec.extra,
+            "extra": it.extra,
             "created_at": now,
         }
 

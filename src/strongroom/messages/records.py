@@ -16,9 +16,13 @@ import os
 import tempfile
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from operator import attrgetter
 from pathlib import Path
-from typing import BinaryIO, Literal, get_args
+from typing import TYPE_CHECKING, Any, BinaryIO, Literal, get_args
+
+if TYPE_CHECKING:
+    from strongroom.messages.preparing import Prepared
 
 Kind = Literal["sms", "mms", "imessage", "rcs"]
 Direction = Literal["in", "out"]
@@ -142,6 +146,17 @@ class MessageRecord:
     date_read_ms: int | None = None
     """When the owner read it (incoming) or the recipient did (outgoing), if the source says."""
     date_delivered_ms: int | None = None
+    prepared: Prepared | None = field(default=None, compare=False, repr=False)
+    """Checked and normalised ahead, by an import's reading process
+    (:func:`strongroom.messages.preparing.attach`)."""
+
+    def __reduce__(self) -> tuple[type[MessageRecord], tuple[Any, ...]]:
+        # Rebuilt from its fields in order: half the time of the default way, which matters
+        # when an import hands hundreds of thousands of records between processes.
+        return (MessageRecord, _message_fields(self))
+
+
+_message_fields = attrgetter(*(f.name for f in fields(MessageRecord)))
 
 
 @dataclass

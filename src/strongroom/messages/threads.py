@@ -6,7 +6,6 @@ A conversation is identified by its set of participants (every handle but the ac
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 
 from sqlalchemy import case, func, insert, select, update
@@ -15,12 +14,9 @@ from sqlalchemy.orm import Session
 from strongroom.db import execute_many, insert_rows, table_of, upsert
 from strongroom.messages.handles import normalise
 from strongroom.messages.models import Conversation, ConversationParticipant, Handle, Message
+from strongroom.messages.preparing import participants_key
 
 SNIPPET_LENGTH = 160
-
-
-def participants_key(values: list[str]) -> str:
-    return hashlib.sha256("\x1f".join(sorted(set(values))).encode()).hexdigest()
 
 
 @dataclass
@@ -57,10 +53,16 @@ class Threads:
         return {v: self.handles[v] for v in values}
 
     def conversation_id(
-        self, session: Session, participants: list[str], title: str | None, now: int
+        self,
+        session: Session,
+        participants: list[str],
+        title: str | None,
+        now: int,
+        key: str | None = None,
     ) -> tuple[int, bool]:
-        """The conversation of these participants, and whether it was created just now."""
-        key = participants_key(participants)
+        """The conversation of these participants (whose :func:`participants_key` is ``key``,
+        when known), and whether it was created just now."""
+        key = key or participants_key(participants)
         if key in self.conversations:
             return self.conversations[key], False
         found = session.execute(

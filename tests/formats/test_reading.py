@@ -1,0 +1,89 @@
+"""Reading in a child process: records arrive whole and prepared, the reader runs ahead of a
+busy caller, and a reader that dies or a caller that stops early leaves nothing running."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from strongroom.formats import READERS, BadInput, ReadOptions, reading
+from strongroom.messages.records import MessageRecord
+from tests.formats.builders import sms, smses, write
+
+T0 = 1_700_000_000_000
+
+
+def sbr(tmp_path: Path, n: int) -> Path:
+    return write(
+        tmp_path / "sms.xml",
+        smses(*(sms(body=f"message {i} " + "x" * 200, date=str(T0 + i)) for i in range(n))),
+    )
+
+
+def pumps() -> int:
+    return sum(1 for t in threading.enumerate() if t.name == "strongroom-reading")
+
+
+def eventually(check: object, seconds: float = 30) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if callable(check) and check():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def gone(pid: int) -> bool:
+    """The process ended (a zombie not yet waited for counts as ended)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return True
+    return state in ("Z", "X")
+
+
+def test_every_record_arrives_in_order_and_prepared(tmp_path: Path) -> None:
+    path = sbr(tmp_path, 1200)
+    options = ReadOptions(owner_numbers=("+15550100099",), scratch=tmp_path)
+    with reading.batches(READERS["sbr-xml"], path, options, in_child=True) as source:
+        records = [r for batch in source.batches for r in batch]
+    assert [r.body for r in records if isinstance(r, MessageRecord)] == [
+        f"message {i} " + "x" * 200 for i in range(1200)
+    ]
+    assert all(isinstance(r, MessageRecord) and r.prepared is not None for r in records)
+    assert pumps() == 0
+
+
+def test_the_reader_keeps_reading_while_the_caller_is_busy(tmp_path: Path) -> None:
+    path = sbr(tmp_path, 3000)  # fewer records than the queue holds
+    size = path.stat().st_size
+    with reading.batches(READERS["sbr-xml"], path, ReadOptions(), in_child=True) as source:
+        first = next(source.batches)
+        # The caller holds on to its first batch: the reader goes on to the end of the file.
+        assert eventually(lambda: gone(source.pid) or (source.position() or 0) >= size)
+        rest = [r for batch in source.batches for r in batch]
+    assert len(first) + len(rest) == 3000
+
+
+def test_a_caller_that_stops_early_leaves_no_reader_behind(tmp_path: Path) -> None:
+    path = sbr(tmp_path, 20_000)
+    with reading.batches(READERS["sbr-xml"], path, ReadOptions(), in_child=True) as source:
+        next(source.batches)
+        pid = source.pid
+    assert eventually(lambda: gone(pid) and pumps() == 0)
+
+
+def test_a_reader_that_dies_is_a_clear_error(tmp_path: Path) -> None:
+    path = sbr(tmp_path, 20_000)
+    with pytest.raises(BadInput, match="sms.xml: the reader stopped unexpectedly"):
+        with reading.batches(READERS["sbr-xml"], path, ReadOptions(), in_child=True) as source:
+            next(source.batches)
+            os.kill(source.pid, signal.SIGKILL)
+            for _ in source.batches:
+                pass
+    assert eventually(lambda: pumps() == 0)
