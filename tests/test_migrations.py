@@ -5,8 +5,8 @@ from alembic.migration import MigrationContext
 
 from strongroom.migrations.metadata import target_metadata
 
-# Search structures that only exist in SQL (one per dialect), outside the ORM models.
-SEARCH_ONLY = {"messages_fts", "ix_messages_search"}
+# Structures that only exist in SQL for one dialect, outside the ORM models.
+SEARCH_ONLY = {"messages_fts", "ix_messages_search", "ix_messages_account_fingerprint"}
 
 
 def _ours(obj, name, type_, reflected, compare_to):
@@ -31,3 +31,11 @@ def test_search_structures_exist_for_the_dialect(runtime):
         else:
             names = {i["name"] for i in inspect(conn).get_indexes("messages")}
             assert "ix_messages_search" in names
+
+
+def test_only_postgresql_indexes_message_fingerprints(runtime):
+    from sqlalchemy import inspect
+
+    with runtime.db.engine.connect() as conn:
+        names = {i["name"] for i in inspect(conn).get_indexes("messages")}
+    assert ("ix_messages_account_fingerprint" in names) is not runtime.db.is_sqlite

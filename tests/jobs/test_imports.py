@@ -487,3 +487,22 @@ def test_a_prepared_record_crosses_a_pipe_whole() -> None:
     refused = MessageRecord("sms", "in", T0, body="no sender")
     preparing.attach(refused, "US", frozenset())
     assert refused.prepared is None
+
+
+def test_copies_are_found_across_many_seconds_and_only_in_their_own(
+    runtime: Runtime, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """More runs of seconds than one statement reads (SQLite reads the seconds of a batch), and
+    a message a second or a millisecond away from a stored one is another message."""
+    monkeypatch.setattr(imports, "BATCH", 1000)
+    account = vault_user(runtime)
+    spread = [sms(body=f"m{i}", date=str(T0 + i * 61_000)) for i in range(900)]
+    first = run_import(runtime, account, [write(tmp_path / "a.xml", smses(*spread))])
+    assert first.imported == 900
+    near = [
+        sms(body="m1", date=str(T0 + 61_000 + 1000)),  # a second later
+        sms(body="m2", date=str(T0 + 122_000 - 1)),  # a millisecond earlier, another second
+    ]
+    again = run_import(runtime, account, [write(tmp_path / "b.xml", smses(*near, *spread))])
+    assert (again.imported, again.duplicates) == (2, 900)
+    assert count(runtime, Message, account) == 902

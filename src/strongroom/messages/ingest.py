@@ -53,6 +53,17 @@ _STORED = (
     "SELECT id, fingerprint, date, date_precision, read FROM messages "
     "WHERE account_id = ? AND fingerprint IN (*)"
 )
+# SQLite has no index on fingerprints (see migration 0007): a copy can only match a stored
+# message of the same second, and ids grow with the date, so it reads the seconds of the batch
+# through the (account, id) index instead, one range of ids per run of nearby seconds.
+_STORED_IN_RANGES = (
+    "WITH r(lo, hi) AS (VALUES (*)) "
+    "SELECT m.id, m.fingerprint, m.date, m.date_precision, m.read "
+    "FROM r CROSS JOIN messages AS m WHERE m.account_id = ? AND m.id BETWEEN r.lo AND r.hi"
+)
+RANGE_GAP_S = 10
+"""Seconds of a batch this close together are read as one range of ids."""
+_RANGES_PER_STATEMENT = 400
 _GONE = (
     "SELECT id, message_id, fingerprint, date, date_precision, reason FROM messages_gone "
     "WHERE account_id = ? AND fingerprint IN (*)"
@@ -238,9 +249,13 @@ class Ingest:
     def _match(self, s: Session, items: list[_Item], outcomes: list[Outcome | None]) -> list[_Item]:
         fps = {it.fingerprint for it in items}
         stored: dict[bytes, list[tuple[int, int, str, bool]]] = defaultdict(list)
-        found = select_in(s, _STORED, (self.account_id,), list(fps))
+        if self.db.is_sqlite:
+            found = self._stored_near(s, [it.record.date_ms for it in items])
+        else:
+            found = select_in(s, _STORED, (self.account_id,), list(fps))
         for mid, fp, date, prec, read in found:
-            stored[bytes(fp)].append((int(mid), int(date), str(prec), bool(read)))
+            if bytes(fp) in fps:
+                stored[bytes(fp)].append((int(mid), int(date), str(prec), bool(read)))
         gone: dict[bytes, list[tuple[int, int, int, str, str]]] = defaultdict(list)
         for gid, mid, fp, date, prec, reason in select_in(s, _GONE, (self.account_id,), list(fps)):
             gone[bytes(fp)].append((int(gid), int(mid), int(date), str(prec), str(reason)))
@@ -282,6 +297,28 @@ class Ingest:
         if mark_read:
             self._mark_read(s, mark_read)
         return new
+
+    def _stored_near(self, s: Session, dates_ms: list[int]) -> list[tuple[Any, ...]]:
+        """The account's stored messages of the seconds of ``dates_ms`` (and of the gaps of
+        up to :data:`RANGE_GAP_S` between them)."""
+        ranges: list[tuple[int, int]] = []
+        for second in sorted({d // 1000 for d in dates_ms}):
+            if ranges and second - ranges[-1][1] <= RANGE_GAP_S:
+                ranges[-1] = (ranges[-1][0], second)
+            else:
+                ranges.append((second, second))
+        found: list[tuple[Any, ...]] = []
+        connection = s.connection()
+        for at in range(0, len(ranges), _RANGES_PER_STATEMENT):
+            part = ranges[at : at + _RANGES_PER_STATEMENT]
+            sql = _STORED_IN_RANGES.replace("(*)", ", ".join("(?, ?)" for _ in part))
+            bounds = [
+                v
+                for lo, hi in part
+                for v in (ids.first_id_at(lo * 1000), ids.first_id_at((hi + 1) * 1000) - 1)
+            ]
+            found += connection.exec_driver_sql(sql, (*bounds, self.account_id)).all()
+        return found
 
     def _mark_read(self, s: Session, message_ids: list[int]) -> None:
         s.execute(update(Message).where(Message.id.in_(message_ids)).values(read=True))

@@ -10,8 +10,9 @@ from strongroom.migrations.metadata import target_metadata
 config = context.config
 
 
-SQL_ONLY = ("messages_fts", "ix_messages_search")
-"""Search structures made in plain SQL per dialect, which the models do not describe."""
+SQL_ONLY = ("messages_fts", "ix_messages_search", "ix_messages_account_fingerprint")
+"""Structures made for one dialect only (search; the fingerprint index, which only PostgreSQL
+keeps), which the models do not describe."""
 
 
 def _ours(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
