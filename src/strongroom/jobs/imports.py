@@ -23,6 +23,7 @@ import tempfile
 import time
 import zipfile
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -45,6 +46,7 @@ from strongroom.messages.ingest import Ingest
 from strongroom.messages.records import (
     CallRecord,
     MessageRecord,
+    PartContent,
     ReactionRecord,
     Record,
 )
@@ -121,6 +123,9 @@ class _Importer:
         self, ingest: Ingest, report: ImportReport, before_store: Callable[[Ingest], None]
     ) -> None:
         self.ingest, self.report, self.before_store = ingest, report, before_store
+        # Spooled parts are deleted beside the storing: an unlink can take a millisecond (a
+        # filesystem mounted with online discard), and a batch frees hundreds of them.
+        self.discarding = ThreadPoolExecutor(1, thread_name_prefix="strongroom-import-discard")
         self.messages: list[tuple[str | None, MessageRecord]] = []
         self.reactions: list[ReactionRecord] = []
         self.calls: list[CallRecord] = []
@@ -148,9 +153,9 @@ class _Importer:
             try:
                 outcomes = self.ingest.add(batch)
             finally:
-                for _, rec in batch:
-                    for part in rec.parts:
-                        part.content.discard()
+                spooled = [part.content for _, rec in batch for part in rec.parts]
+                if spooled:
+                    self.discarding.submit(_discard, spooled)
             report = self.report
             report.messages += len(batch)
             for (_, rec), outcome in zip(batch, outcomes, strict=True):
@@ -185,8 +190,16 @@ class _Importer:
                 self.report.skip("bad-call")
 
     def finish(self) -> None:
-        self.flush()
-        self.flush_calls()
+        try:
+            self.flush()
+            self.flush_calls()
+        finally:
+            self.discarding.shutdown(wait=True)
+
+
+def _discard(parts: list[PartContent]) -> None:
+    for part in parts:
+        part.discard()
 
 
 @contextmanager
@@ -313,6 +326,8 @@ def run_import(
                 report.failed.append({"file": name, "error": e.detail})
             else:
                 importer.finish()
+            finally:
+                importer.discarding.shutdown(wait=True)  # also when storing failed
             if reader.name in SEQUENTIAL:
                 done_bytes += path.stat().st_size
                 report.bytes_read = done_bytes
