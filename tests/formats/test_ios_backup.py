@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import plistlib
 import shutil
 import sqlite3
 from pathlib import Path
@@ -9,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from iphone_backup_decrypt import EncryptedBackup
 
-from strongroom.formats.backup_files import WrongBackupPassword
+from strongroom.formats.backup_files import WrongBackupPassword, load_manifest_plist
 from strongroom.formats.base import BadInput, ReadOptions
 from strongroom.formats.ios_backup import IosBackupReader
 from strongroom.messages.records import FileContent, MessageRecord, Problem, Record
@@ -218,3 +219,11 @@ def test_damaged_manifests_give_records_or_bad_input(tmp_path: Path, data: st.Da
         assert "fuzzed" in str(e) or "sms.db" in str(e)
     else:
         assert all(isinstance(r, Record.__args__) for r in records)  # type: ignore[attr-defined]
+
+
+def test_a_damaged_xml_manifest_plist_is_bad_input(tmp_path: Path) -> None:
+    raw = bytearray(plistlib.dumps({"IsEncrypted": False}, fmt=plistlib.FMT_XML))
+    raw[8] = 0  # not well-formed: the XML parser's own error, which plistlib lets through
+    (tmp_path / "Manifest.plist").write_bytes(raw)
+    with pytest.raises(BadInput, match="Manifest.plist: not a readable property list"):
+        load_manifest_plist(tmp_path)

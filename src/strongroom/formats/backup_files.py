@@ -25,6 +25,7 @@ import struct
 import tempfile
 from pathlib import Path
 from typing import Any
+from xml.parsers.expat import ExpatError
 
 from iphone_backup_decrypt import utils as decrypt
 from iphone_backup_decrypt.exceptions import UnsafeBackupError
@@ -79,6 +80,7 @@ def load_manifest_plist(folder: Path) -> dict[str, Any]:
         KeyError,
         TypeError,
         struct.error,
+        ExpatError,  # XML property lists: plistlib lets the parser's own error through
     ) as e:
         raise BadInput(
             f"{folder.name}/Manifest.plist: not a readable property list ({type(e).__name__})"
