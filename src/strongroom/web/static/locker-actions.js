@@ -1,6 +1,6 @@
 /* Strongroom locker: what the buttons do — to the selected files (download as a zip, move, add
-   to an album, delete with Undo, restore), to one file (share, versions), to folders, albums
-   and the trash — and the music player.  Every change goes through the JSON API; locker.js
+   to an album, delete with Undo, restore), to one file (share, rename, versions), to folders,
+   albums (their order and cover) and the trash — and the music player.  Every change goes through the JSON API; locker.js
    calls S.locker.act for each button pressed. */
 "use strict";
 
@@ -181,6 +181,21 @@
       D.share("folder", id, "the folder “" + name + "”");
     } else if (action === "zip-folder") {
       zip([["folder", row.dataset.path]]);
+    } else if (action === "rename-folder") {
+      const parent = row.dataset.path.split("/").slice(0, -1).join("/");
+      const renamed = await D.ask({
+        title: "Rename the folder “" + name + "”", label: "New name", value: name, ok: "Rename",
+        check: D.nameProblem,
+        apply: function (value) {
+          if (value === name) return null;
+          return S.api("PATCH", "/api/v1/folders/" + id, { path: parent ? parent + "/" + value : value });
+        },
+      });
+      if (!renamed || renamed === name) return;
+      S.toast("The folder is called “" + renamed + "” now.");
+      await S.locker.refresh();
+      const link = document.querySelector('li.folder[data-folder-id="' + id + '"] .row-name');
+      if (link) link.focus();
     } else if (action === "trash-folder") {
       try {
         await S.api("DELETE", "/api/v1/folders/" + id);
@@ -221,6 +236,28 @@
 
   /* ------------------------------------------------------------------ one file (viewer or page) */
 
+  /* Where the name ends and its extension starts: "IMG_0042.jpg" -> 8; ".bashrc" -> 7. */
+  function stemLength(name) {
+    const dot = name.lastIndexOf(".");
+    return dot > 0 ? dot : name.length;
+  }
+
+  async function renameFile(id, name) {
+    const renamed = await D.ask({
+      title: "Rename “" + name + "”", label: "New name", value: name, ok: "Rename",
+      select: [0, stemLength(name)], check: D.nameProblem,
+      apply: function (value) {
+        return value === name ? null : S.api("PATCH", "/api/v1/files/" + id, { name: value });
+      },
+    });
+    if (!renamed || renamed === name) return;
+    S.toast("Renamed to “" + renamed + "”.");
+    if (itemOf(id)) S.locker.refresh();
+    await reshow(id);
+    const again = document.querySelector('.panel[data-id="' + id + '"] [data-action="rename-file"]');
+    if (again) again.focus();
+  }
+
   async function panelAction(action, panel, button) {
     const id = panel.dataset.id;
     const name = panel.dataset.name;
@@ -228,6 +265,8 @@
       D.share("file", id, "“" + name + "”");
     } else if (action === "album-file") {
       addToAlbum([id], [panel.dataset.category]);
+    } else if (action === "rename-file") {
+      renameFile(id, name);
     } else if (action === "move-file") {
       const moved = await moveFiles([id]);
       if (moved) reshow(id);

@@ -45,7 +45,10 @@
     if (event.target === dialog || event.target.closest("[data-close]")) dialog.close();
   });
 
-  /* ---- a question: a name ({label}) or a confirmation; resolves the text, true, or null ---- */
+  /* ---- a question: a name ({label}) or a confirmation; resolves the text, true, or null.
+     With {check}, a name is first checked here (check(name) returns what is wrong, or "");
+     with {apply}, the dialog stays open until apply(name) resolves, and shows why it failed.
+     {select}: [start, end] of the name to select at first (the whole name by default). ---- */
   D.ask = function (o) {
     const dialog = byId("ask-dialog");
     const form = byId("ask-form");
@@ -53,31 +56,73 @@
     const label = byId("ask-label");
     const text = byId("ask-text");
     const ok = byId("ask-ok");
+    const problem = byId("ask-problem");
+    function say(what) {
+      problem.textContent = what;
+      problem.hidden = !what;
+      if (what) input.setAttribute("aria-invalid", "true");
+      else input.removeAttribute("aria-invalid");
+    }
     byId("ask-h").textContent = o.title;
     text.textContent = o.text || "";
     text.hidden = !o.text;
     label.textContent = o.label || "";
     label.hidden = input.hidden = !o.label;
-    input.required = Boolean(o.label);
+    input.required = Boolean(o.label) && !o.check; /* with a check, its message says what is missing */
     input.value = o.value || "";
     ok.textContent = o.ok || "OK";
     ok.className = o.danger ? "danger" : "primary";
+    ok.disabled = false;
+    say("");
     dialog.returnValue = "";
     dialog.showModal();
-    if (o.label) { input.focus(); input.select(); } else ok.focus();
+    if (o.label) {
+      input.focus();
+      if (o.select) input.setSelectionRange(o.select[0], o.select[1]);
+      else input.select();
+    } else ok.focus();
     return new Promise(function (resolve) {
-      function submit(event) {
+      async function submit(event) {
         event.preventDefault();
-        if (o.label && !input.value.trim()) return;
+        if (ok.disabled) return;
+        const value = input.value.trim();
+        const wrong = o.check ? o.check(value) : "";
+        if (wrong) { say(wrong); input.focus(); return; }
+        if (o.label && !value) return;
+        if (o.apply) {
+          ok.disabled = true;
+          try {
+            await o.apply(value);
+          } catch (err) {
+            say(err.message.charAt(0).toUpperCase() + err.message.slice(1) + ".");
+            input.focus();
+            return;
+          } finally {
+            ok.disabled = false;
+          }
+        }
         dialog.close("ok");
       }
+      function typed() { say(""); }
+      function cancel(event) { if (ok.disabled) event.preventDefault(); } /* not while it is saving */
       form.addEventListener("submit", submit);
+      input.addEventListener("input", typed);
+      dialog.addEventListener("cancel", cancel);
       dialog.addEventListener("close", function () {
         form.removeEventListener("submit", submit);
+        input.removeEventListener("input", typed);
+        dialog.removeEventListener("cancel", cancel);
         if (dialog.returnValue !== "ok") resolve(null);
         else resolve(o.label ? input.value.trim() : true);
       }, { once: true });
     });
+  };
+
+  /* What is wrong with a file or folder name typed in, or "" (the server checks the rest). */
+  D.nameProblem = function (name) {
+    if (!name) return "Type a name.";
+    if (name.includes("/")) return "A name cannot contain “/”.";
+    return "";
   };
 
   /* ---- sharing: create links (password, expiry, download limit), copy, revoke ---- */

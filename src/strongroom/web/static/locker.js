@@ -228,8 +228,17 @@
 
   /* Reload what shows a file after it changed: the viewer, or the file's own page. */
   function reshow(id) {
-    if (viewer && viewer.open) show(id);
-    else window.location.reload();
+    if (viewer && viewer.open) return show(id);
+    window.location.reload();
+    return Promise.resolve();
+  }
+
+  /* An album's tile shows whether it is the album's cover (and then offers no "Set as cover"). */
+  function markCover(li, on) {
+    const badge = li.querySelector(".cover-badge");
+    const button = li.querySelector('[data-action="cover-item"]');
+    if (badge) badge.hidden = !on;
+    if (button) button.hidden = on;
   }
 
   /* What locker-actions.js uses. */
