@@ -121,6 +121,14 @@ def test_tiles_come_back_only_for_the_accounts_own_live_files(runtime, server, p
     )
 
 
+def test_an_albums_tiles_come_back_with_their_ordering_buttons(runtime, server, phone, browser):
+    mine = put(phone, photo(datetime(2024, 1, 1)), "mine.jpg")
+    in_album = browser.get(f"/locker/tiles?ids={mine['id']}&view=album")
+    assert "Move mine.jpg earlier" in in_album.text and "Set mine.jpg as the cover" in in_album.text
+    elsewhere = browser.get(f"/locker/tiles?ids={mine['id']}&view=photos")
+    assert _names(elsewhere.text) == ["mine.jpg"] and "Move mine.jpg" not in elsewhere.text
+
+
 def test_another_accounts_file_album_and_folder_are_not_found(runtime, server, phone):
     secret = put(phone, photo(datetime(2024, 1, 1)), "secret.jpg", "Private")
     album = phone.call("POST", "/api/v1/albums", json={"name": "Secret album"})

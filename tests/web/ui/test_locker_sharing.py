@@ -1,5 +1,6 @@
 """Albums and share links in a real browser: an album made from the Photos selection, its
-cover, a password-protected link opened by a stranger, and revoking it."""
+cover, a password-protected link opened by a stranger, and revoking it; the album's order
+and cover chosen on its page."""
 
 from __future__ import annotations
 
@@ -98,3 +99,74 @@ def test_an_album_shared_with_a_password_opens_for_a_stranger_until_revoked(
     stranger.close()
     assert problems == []
     assert [p for p in visitor_problems if not p.startswith("404 ")] == []
+
+
+def _album_order(page: Page) -> list[str]:
+    return page.locator("#listing li.item").evaluate_all("items => items.map(i => i.dataset.name)")
+
+
+def _saved_order(page: Page):
+    """The next request that saves the album's order."""
+    return page.expect_response(lambda r: r.request.method == "PUT" and r.url.endswith("/items"))
+
+
+def test_the_owner_orders_an_album_and_picks_its_cover_and_the_link_shows_that_order(
+    server, page: Page, browser: Browser, shots
+):
+    problems = watch(page)
+    make_user(server.runtime)
+    with device(server.url) as phone:
+        made = [
+            put(phone, photo(datetime(2024, 7, day, 12), variant=day), f"lake-{day}.jpg")
+            for day in (1, 2, 3)
+        ]
+        album = phone.http.post("/api/v1/albums", json={"name": "Lake weekend"}).json()
+        ids = [f["id"] for f in made]
+        phone.http.post(f"/api/v1/albums/{album['id']}/items", json={"file_ids": ids})
+    make_thumbnails(server.runtime)
+    log_in(page, server.url)
+    page.goto(f"{server.url}/locker/albums/{album['id']}")
+    assert _album_order(page) == ["lake-1.jpg", "lake-2.jpg", "lake-3.jpg"]
+
+    page.get_by_role("button", name="Move lake-3.jpg later").click()
+    expect(page.locator("#toast")).to_contain_text("“lake-3.jpg” is already last")
+    with _saved_order(page) as saved:
+        page.get_by_role("button", name="Move lake-3.jpg earlier").click()
+    assert saved.value.ok
+    assert _album_order(page) == ["lake-1.jpg", "lake-3.jpg", "lake-2.jpg"]
+    earlier = page.get_by_role("button", name="Move lake-3.jpg earlier")
+    expect(earlier).to_be_focused()  # the keyboard can go on moving it
+    with _saved_order(page) as saved:
+        page.keyboard.press("Enter")
+    assert saved.value.ok
+    assert _album_order(page) == ["lake-3.jpg", "lake-1.jpg", "lake-2.jpg"]
+    expect(page.locator("#toast")).to_contain_text("“lake-3.jpg” is now 1 of 3")
+
+    page.get_by_role("button", name="Set lake-2.jpg as the cover").click()
+    expect(page.locator("#toast")).to_contain_text("“lake-2.jpg” is the album's cover now")
+    covers = page.locator("#listing li.item:has(.cover-badge:visible)")
+    expect(covers).to_have_count(1)
+    expect(covers).to_have_attribute("data-name", "lake-2.jpg")
+    expect(page.get_by_role("button", name="Set lake-2.jpg as the cover")).to_be_hidden()
+    shot(page, shots, "4-album-order-and-cover")
+
+    page.reload()
+    assert _album_order(page) == ["lake-3.jpg", "lake-1.jpg", "lake-2.jpg"]
+    expect(covers).to_have_attribute("data-name", "lake-2.jpg")
+    page.goto(f"{server.url}/locker/albums")
+    cover = page.get_by_role("link", name=re.compile("Lake weekend")).locator("img")
+    expect(cover).to_have_attribute("src", f"/api/v1/files/{made[1]['id']}/thumbnail")
+
+    page.goto(f"{server.url}/locker/albums/{album['id']}")
+    page.get_by_role("button", name="Share").first.click()
+    dialog = page.get_by_role("dialog", name="Share the album “Lake weekend”")
+    dialog.get_by_role("button", name="Create link").click()
+    url = dialog.get_by_label("Share link").input_value()
+    stranger = browser.new_context()
+    visitor = stranger.new_page()
+    visitor.goto(url)
+    expect(visitor.get_by_role("list", name="Shared files").locator(".tile-name")).to_have_text(
+        ["lake-3.jpg", "lake-1.jpg", "lake-2.jpg"]
+    )
+    stranger.close()
+    assert problems == []

@@ -1,7 +1,7 @@
 /* Strongroom locker: what the buttons do — to the selected files (download as a zip, move, add
    to an album, delete with Undo, restore), to one file (share, rename, versions), to folders,
-   albums (their order and cover) and the trash — and the music player.  Every change goes through the JSON API; locker.js
-   calls S.locker.act for each button pressed. */
+   albums (their order and cover) and the trash — and the music player.  Every change goes
+   through the JSON API; locker.js calls S.locker.act for each button pressed. */
 "use strict";
 
 (function () {
@@ -126,10 +126,55 @@
     }
     try {
       await S.api("PATCH", "/api/v1/albums/" + albumId, { cover_file_id: ids[0] });
+      items().forEach(function (li) { L.markCover(li, li.dataset.id === ids[0]); });
       S.toast("That is the album's cover now.");
       clearSelection();
     } catch (err) {
       S.error("The cover did not change: " + err.message + ".");
+    }
+  }
+
+  /* The album's order is saved after each move, one request after another (the last one sent
+     holds the order on the page). */
+  let saving = Promise.resolve();
+
+  function saveOrder() {
+    const ids = items().map(function (li) { return li.dataset.id; });
+    saving = saving.then(function () {
+      return S.api("PUT", "/api/v1/albums/" + albumId + "/items", { file_ids: ids });
+    }).catch(function (err) {
+      S.error("The new order was not saved: " + err.message + ".");
+      return S.locker.refresh();
+    });
+  }
+
+  function moveItem(li, step, button) {
+    const all = items();
+    const to = all.indexOf(li) + step;
+    if (to < 0 || to >= all.length) {
+      S.toast("“" + li.dataset.name + "” is already " + (step < 0 ? "first" : "last") + ".");
+      return;
+    }
+    if (step < 0) all[to].before(li);
+    else all[to].after(li);
+    button.focus({ preventScroll: false }); /* moving the tile took the focus away */
+    S.toast("“" + li.dataset.name + "” is now " + (to + 1) + " of " + all.length + ".");
+    saveOrder();
+  }
+
+  async function albumItemAction(action, li, button) {
+    if (action === "earlier-item") moveItem(li, -1, button);
+    else if (action === "later-item") moveItem(li, 1, button);
+    else if (action === "cover-item") {
+      try {
+        await S.api("PATCH", "/api/v1/albums/" + albumId, { cover_file_id: li.dataset.id });
+      } catch (err) {
+        S.error("The cover did not change: " + err.message + ".");
+        return;
+      }
+      items().forEach(function (other) { L.markCover(other, other === li); });
+      li.querySelector("[data-open]").focus(); /* the button is gone now */
+      S.toast("“" + li.dataset.name + "” is the album's cover now.");
     }
   }
 
@@ -347,6 +392,7 @@
     else if (action === "empty-trash") emptyTrash();
     else if (action === "restore-one" && li) restoreFiles([li.dataset.id]);
     else if (action === "play" && li) play(li);
+    else if (action.endsWith("-item") && li && view === "album") albumItemAction(action, li, button);
     else if (action.endsWith("-album")) albumAction(action);
   };
 

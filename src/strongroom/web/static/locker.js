@@ -96,7 +96,7 @@
     if (!waiting.length || Date.now() > pollUntil) return;
     const ids = waiting.slice(0, 60).map(function (li) { return li.dataset.id; });
     try {
-      const fragment = await S.fragment("/locker/tiles?layout=" + (listing.dataset.layout || "grid") + "&ids=" + ids.join(","));
+      const fragment = await S.fragment("/locker/tiles?layout=" + (listing.dataset.layout || "grid") + "&view=" + view + "&ids=" + ids.join(","));
       const ready = Array.from(fragment.querySelectorAll("li.item[data-id]:not([data-pending])"));
       if (ready.length && view === "photos") {
         /* The date taken comes with the thumbnail: it can move photos to another month. */
@@ -107,6 +107,8 @@
         const old = itemOf(fresh.dataset.id);
         if (!old) return;
         fresh.querySelector(".pick").checked = old.querySelector(".pick").checked;
+        const cover = old.querySelector(".cover-badge");
+        if (cover) markCover(fresh, !cover.hidden);
         S.localise(fresh);
         old.replaceWith(fresh);
       });
@@ -250,6 +252,7 @@
     selectionChanged: selectionChanged,
     clearSelection: clearSelection,
     reshow: reshow,
+    markCover: markCover,
     viewerOpen: function () { return Boolean(viewer && viewer.open); },
     closeViewer: function () { if (viewer && viewer.open) viewer.close(); },
   });

@@ -278,9 +278,10 @@ def album_page(album_id: str, request: Request, rt: RuntimeDep) -> Response:
 
 @router.get("/locker/tiles")
 def tiles_fragment(
-    request: Request, rt: RuntimeDep, ids: str = "", layout: str = "grid"
+    request: Request, rt: RuntimeDep, ids: str = "", layout: str = "grid", view: str = ""
 ) -> Response:
-    """Tiles of the given files again (the script asks while thumbnails are being made)."""
+    """Tiles of the given files again (the script asks while thumbnails are being made); an
+    album's tiles (``view=album``) come with their ordering buttons."""
     principal = require_user(request, rt)
     if isinstance(principal, Response):
         return principal
@@ -294,6 +295,7 @@ def tiles_fragment(
         context: dict[str, Any] = {
             "tiles": tiles_of(s, rows),
             "layout": "rows" if layout == "rows" else "grid",
+            "view": "album" if view == "album" else None,
         }
     context.update({"fragment": True, "no_headings": True, "next_url": None})
     return render(request, "locker/_tiles.html", context, principal=principal)
