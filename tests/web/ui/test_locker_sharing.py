@@ -1,11 +1,12 @@
 """Albums and share links in a real browser: an album made from the Photos selection, its
 cover, a password-protected link opened by a stranger, and revoking it; the album's order
-and cover chosen on its page."""
+and cover chosen on its page; a link that expires on a chosen day."""
 
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from playwright.sync_api import Browser, Page, expect
 
@@ -169,4 +170,46 @@ def test_the_owner_orders_an_album_and_picks_its_cover_and_the_link_shows_that_o
         ["lake-3.jpg", "lake-1.jpg", "lake-2.jpg"]
     )
     stranger.close()
+    assert problems == []
+
+
+def test_a_link_can_expire_at_the_end_of_a_chosen_day_in_the_owners_time_zone(
+    server, browser: Browser
+):
+    zone = "Pacific/Auckland"
+    context = browser.new_context(locale="en-GB", timezone_id=zone)
+    page = context.new_page()
+    problems = watch(page)
+    make_user(server.runtime)
+    with device(server.url) as phone:
+        made = put(phone, b"%PDF", "lease.pdf")
+    log_in(page, server.url)
+    page.goto(f"{server.url}/locker/f/{made['id']}")
+    page.get_by_role("button", name="Share").click()
+    dialog = page.get_by_role("dialog", name="Share “lease.pdf”")
+    date = dialog.get_by_label("Last day the link works")
+    expect(date).to_be_hidden()
+    dialog.get_by_label("Expires").select_option(label="On a date…")
+    expect(date).to_be_visible()
+    today = datetime.now(ZoneInfo(zone)).date()
+    expect(date).to_have_attribute("min", (today + timedelta(days=1)).isoformat())
+
+    date.fill(today.isoformat())  # too early: the browser refuses it
+    dialog.get_by_role("button", name="Create link").click()
+    assert date.evaluate("d => d.validity.rangeUnderflow")
+    expect(dialog.get_by_label("Share link")).to_have_count(0)
+
+    last_day = today + timedelta(days=10)
+    date.fill(last_day.isoformat())
+    dialog.get_by_role("button", name="Create link").click()
+    expect(dialog.get_by_label("Share link")).to_have_count(1)
+    shown = f"{last_day.day} {last_day:%b} {last_day.year}, 23:59"
+    expect(dialog.locator(".link-facts")).to_contain_text(f"no password · expires {shown}")
+    expect(date).to_be_hidden()  # the form is ready for another link
+    expect(dialog.get_by_label("Expires")).to_have_value("")
+
+    end = datetime.combine(last_day, time(23, 59, 59, 999_000), ZoneInfo(zone))
+    shares = page.request.get(f"{server.url}/api/v1/shares").json()["shares"]
+    assert [s["expires_at"] for s in shares] == [int(end.timestamp() * 1000)]
+    context.close()
     assert problems == []

@@ -193,10 +193,33 @@
     byId("share-none").hidden = list.children.length > 0;
   }
 
+  /* A day as <input type="date"> writes it (YYYY-MM-DD), in the reader's time zone. */
+  function isoDay(day) {
+    return day.getFullYear() + "-" + String(day.getMonth() + 1).padStart(2, "0") + "-" + String(day.getDate()).padStart(2, "0");
+  }
+
+  /* The last millisecond of that day in the reader's time zone, in epoch milliseconds. */
+  function endOfDay(text) {
+    const [year, month, day] = text.split("-").map(Number);
+    return new Date(year, month - 1, day, 23, 59, 59, 999).getTime();
+  }
+
+  /* "On a date…" shows the date field (from tomorrow on); the other choices hide it. */
+  function showExpiryDate() {
+    const on = byId("share-expiry").value === "date";
+    const date = byId("share-date");
+    const tomorrow = new Date();
+    tomorrow.setDate(tomorrow.getDate() + 1);
+    date.min = isoDay(tomorrow);
+    date.required = on;
+    byId("share-date-box").hidden = !on;
+  }
+
   D.share = function (kind, id, label) {
     sharing = { kind: kind, id: id };
     byId("share-title").textContent = "Share " + label;
     byId("share-form").reset();
+    showExpiryDate();
     byId("share-dialog").showModal();
     byId("share-password").focus();
     loadLinks();
@@ -208,7 +231,8 @@
     const days = byId("share-expiry").value;
     const limit = byId("share-limit").value;
     if (password) body.password = password;
-    if (days) body.expires_at = Date.now() + Number(days) * 86400000;
+    if (days === "date") body.expires_at = endOfDay(byId("share-date").value);
+    else if (days) body.expires_at = Date.now() + Number(days) * 86400000;
     if (limit) body.max_downloads = Number(limit);
     return body;
   }
@@ -227,6 +251,7 @@
         byId("share-links").prepend(item);
         byId("share-none").hidden = true;
         form.reset();
+        showExpiryDate();
         item.querySelector("button").focus();
         S.toast(made.has_password ? "Link made. Send the password separately." : "Link made.");
       } catch (err) {
@@ -235,6 +260,7 @@
         button.disabled = false;
       }
     });
+    byId("share-expiry").addEventListener("change", showExpiryDate); /* the date comes next */
     byId("move-new").addEventListener("submit", newFolderHere);
     byId("album-new").addEventListener("submit", newAlbum);
     byId("move-here").addEventListener("click", function () { byId("move-dialog").close("ok"); });
