@@ -6,6 +6,10 @@ driver manages transactions itself, which breaks savepoints, transactional DDL a
 isolation / Savepoints / Transactional DDL") the ``connect`` hook turns the driver's handling
 off and the ``begin`` hook emits ``BEGIN`` itself: ``BEGIN IMMEDIATE`` for write transactions,
 so two writers queue on the lock instead of failing with "database is locked" half-way through.
+Within one process, SQLite writers also queue on a Python lock before ``BEGIN IMMEDIATE``: SQLite's
+busy handler polls with sleeps of up to 100 ms, so a writer that waits on SQLite alone wakes up
+long after the lock was freed; with four uploads taking turns that idle time was most of a
+backup's database time.  ``busy_timeout`` still covers writers in other processes.
 
 This is the only module that knows SQL dialect differences at the connection level; nothing
 domain-specific lives here.
@@ -14,6 +18,7 @@ domain-specific lives here.
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from operator import itemgetter
@@ -117,6 +122,9 @@ class Database:
             bind=self.engine.execution_options(strongroom_begin="IMMEDIATE"),
             expire_on_commit=False,
         )
+        # Reentrant so that a (mistaken) write inside a write fails on SQLite's busy timeout,
+        # as it did before this lock, instead of hanging.
+        self._writer = threading.RLock() if self.dialect == "sqlite" else None
 
     @property
     def is_sqlite(self) -> bool:
@@ -136,9 +144,14 @@ class Database:
         """A write transaction, committed when the block ends, rolled back if it raises.
 
         On SQLite it starts with ``BEGIN IMMEDIATE``: writers queue at the start, so a
-        transaction never fails with "database is locked" after doing half its work.
+        transaction never fails with "database is locked" after doing half its work; writers
+        of this process take turns on a lock first (see the module docstring).
         """
-        with self._write() as session, session.begin():
+        if self._writer is None:
+            with self._write() as session, session.begin():
+                yield session
+            return
+        with self._writer, self._write() as session, session.begin():
             yield session
 
     def dispose(self) -> None:
