@@ -33,6 +33,7 @@ from strongroom.blobs.base import (
 from strongroom.blobs.nesting import nest, unnest
 
 Opener = Callable[[Path], BinaryIO]
+_KNOWN_FOLDERS = 100_000
 
 
 def _open_exclusive(path: Path) -> BinaryIO:
@@ -178,6 +179,9 @@ class LocalBlobStore(BlobStore):
         self.opener = opener
         self._pending: set[Path] = set()
         self._pending_lock = threading.Lock()
+        # Folders known to exist: nothing in Strongroom removes a shard folder, and without
+        # this every blob written cost a stat per level.
+        self._folders: set[Path] = set()
         try:
             self.tmp.mkdir(parents=True, exist_ok=True)
         except OSError as e:
@@ -189,7 +193,10 @@ class LocalBlobStore(BlobStore):
     def make_folders(self, folder: Path) -> list[Path]:
         """Create ``folder`` and its missing parents below the root; return those created,
         deepest first.  The caller makes them durable by fsyncing each one's parent."""
+        if folder in self._folders:
+            return []
         created: list[Path] = []
+        known = folder
         while folder != self.root and not folder.is_dir():
             created.append(folder)
             folder = folder.parent
@@ -198,6 +205,9 @@ class LocalBlobStore(BlobStore):
                 new.mkdir()
             except FileExistsError:
                 pass  # Race: another writer made it; fsyncing its parent again is harmless
+        if len(self._folders) >= _KNOWN_FOLDERS:
+            self._folders.clear()  # a bound on memory; forgetting only costs a stat again
+        self._folders.add(known)
         return created
 
     def writer(self, name: str | None = None, *, deferred: bool = False) -> BlobWriter:

@@ -149,7 +149,7 @@ class _SealingWriter:
         self.header = MAGIC + salt
         self._aead = key.blob_cipher(salt)
         self._out = out
-        self._sealed = memoryview(bytearray(SEALED))
+        self._sealed = memoryview(bytearray())  # grown to the largest segment sealed
         self._pending: bytearray | memoryview = bytearray()
         self._index = 0
         out.write(self.header)
@@ -174,6 +174,10 @@ class _SealingWriter:
     def _seal(
         self, plain: bytes | bytearray | memoryview, *, final: bool, aad: bytes = b""
     ) -> None:
+        if len(self._sealed) < len(plain) + TAG:
+            # Sized on demand: most blobs are chunks of ~320 KiB, one short segment each, and a
+            # zeroed 1 MiB buffer per chunk cost more than sealing it.
+            self._sealed = memoryview(bytearray(min(SEALED, max(len(plain) + TAG, 64 * 1024))))
         sealed = self._sealed[: len(plain) + TAG]
         self._aead.encrypt_into(_nonce(self._index, final), plain, self.header + aad, sealed)
         self._out.write(sealed)
@@ -194,13 +198,21 @@ class Vault:
     def name_of(self, blob_id: str) -> str:
         return validate_name(f"{self.key.namespace}/{blob_id}")
 
-    def put(self, data: bytes | bytearray | memoryview, *, deferred: bool = False) -> StoredBlob:
-        """Store content held in memory (its id is computed first).  Raises BlobStoreError.
+    def put(
+        self,
+        data: bytes | bytearray | memoryview,
+        *,
+        deferred: bool = False,
+        blob_id: str | None = None,
+    ) -> StoredBlob:
+        """Store content held in memory (its id is computed first, unless the caller already
+        did: ``blob_id`` must then be :meth:`VaultKey.blob_id` of ``data``).
+        Raises BlobStoreError.
 
         ``deferred``: see :meth:`BlobStore.writer`; call ``store.sync()`` before relying on it.
         """
         view = _bytes_view(data)
-        blob_id = self.key.blob_id(view)
+        blob_id = blob_id or self.key.blob_id(view)
         name = self.name_of(blob_id)
         with self.store.writer(name, deferred=deferred) as out:
             sealer = _SealingWriter(self.key, out)
