@@ -23,11 +23,15 @@ from sqlalchemy.orm import Session
 from strongroom.blobs import Vault
 from strongroom.clock import Clock
 from strongroom.content.chunking import Chunker, StreamChunker
-from strongroom.content.models import Chunk, Content, ContentChunk
-from strongroom.db import Database, insert_rows, upsert
+from strongroom.content.models import Content, ContentChunk
+from strongroom.db import Database, execute_many, insert_rows, select_in
 from strongroom.errors import NotFound
 
-_ROWS_PER_STATEMENT = 500
+STAGE_BYTES = 16 * 1024 * 1024
+"""Chunk bytes held before they are stored as one batch: one flush to disk and two database
+transactions per batch, so the bigger the batch the less each MiB costs in syncs and in turns
+at SQLite's write lock (8 chunks a batch, ~2.5 MiB, made that bookkeeping most of an upload's
+time).  Memory per upload stays bounded: this plus one chunk plus the piece being fed."""
 
 
 @dataclass(frozen=True)
@@ -54,54 +58,39 @@ def put_chunks(
 ) -> list[StagedChunk]:
     """Store the pieces the account lacks; touch the ones it has.  Returns them in order."""
     ids = [vault.key.blob_id(p) for p in pieces]
-    unique = sorted(set(ids))
+    # Plain SQL: this runs for every few MiB of every upload, and building these statements
+    # through SQLAlchemy (a multi-row upsert is compiled afresh for each row count) cost more
+    # than running them.
     with db.write() as s:
-        s.execute(
-            update(Chunk)
-            .where(Chunk.account_id == account_id, Chunk.blob_id.in_(unique))
-            .values(last_used_at=now)
-        )
-        have = set(
-            s.scalars(
-                select(Chunk.blob_id).where(
-                    Chunk.account_id == account_id, Chunk.blob_id.in_(unique)
-                )
-            )
-        )
+        have = {str(row[0]) for row in select_in(s, _TOUCH, (now, account_id), sorted(set(ids)))}
     stored: dict[str, int] = {}
     for blob_id, piece in zip(ids, pieces, strict=True):
         if blob_id not in have and blob_id not in stored:
-            stored[blob_id] = vault.put(piece, deferred=True).stored_size
+            stored[blob_id] = vault.put(piece, deferred=True, blob_id=blob_id).stored_size
     if stored:
         vault.store.sync()  # durable before the database records them: one flush per batch
-    if stored:
         sizes = {b: len(p) for b, p in zip(ids, pieces, strict=True)}
         rows = [
-            {
-                "account_id": account_id,
-                "blob_id": blob_id,
-                "size": sizes[blob_id],
-                "stored_size": stored_size,
-                "last_used_at": now,
-            }
+            (account_id, blob_id, sizes[blob_id], stored_size, now)
             for blob_id, stored_size in stored.items()
         ]
         with db.write() as s:
-            for at in range(0, len(rows), _ROWS_PER_STATEMENT):
-                upsert(
-                    s,
-                    Chunk,
-                    rows[at : at + _ROWS_PER_STATEMENT],
-                    key=["account_id", "blob_id"],
-                    update={"last_used_at": now},
-                )
+            execute_many(s, _RECORD, rows)
     return [StagedChunk(b, len(p)) for b, p in zip(ids, pieces, strict=True)]
+
+
+_TOUCH = (
+    "UPDATE chunks SET last_used_at = ? WHERE account_id = ? AND blob_id IN (*) RETURNING blob_id"
+)
+_RECORD = (
+    "INSERT INTO chunks (account_id, blob_id, size, stored_size, last_used_at)"
+    " VALUES (?, ?, ?, ?, ?)"
+    " ON CONFLICT (account_id, blob_id) DO UPDATE SET last_used_at = excluded.last_used_at"
+)
 
 
 class Stager:
     """Takes bytes in pieces of any size (as an upload arrives) and stages them as content."""
-
-    BATCH = 8  # chunks stored per round trip to the database
 
     def __init__(
         self,
@@ -115,19 +104,22 @@ class Stager:
         self._hash = hashlib.sha256()
         self._size = 0
         self._pending: list[bytes | memoryview] = []
+        self._pending_bytes = 0
         self.chunks: list[StagedChunk] = []
 
     def write(self, data: bytes | memoryview) -> None:
         self._hash.update(data)
         self._size += len(data)
-        self._pending.extend(c.data for c in self._chunker.feed(data))
-        if len(self._pending) >= self.BATCH:
+        for chunk in self._chunker.feed(data):
+            self._pending.append(chunk.data)
+            self._pending_bytes += len(chunk.data)
+        if self._pending_bytes >= STAGE_BYTES:
             self._flush()
 
     def _flush(self) -> None:
         if self._pending:
             pieces = [bytes(p) for p in self._pending]
-            self._pending = []
+            self._pending, self._pending_bytes = [], 0
             self.chunks += put_chunks(
                 self._db, self._vault, self._account, pieces, self._clock.now_ms()
             )

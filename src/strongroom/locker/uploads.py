@@ -39,7 +39,6 @@ CONTENT_ONLY = ("import", "message-part")
 """Upload-Metadata ``purpose`` values whose upload becomes stored content, not a locker file:
 a file to import, or a large message attachment referenced as ``{"upload": id}``."""
 MAX_SIZE = 1 << 40  # 1 TiB: beyond any phone file, below what S3 parts allow
-_BATCH = 8
 
 
 class OffsetMismatch(Conflict):
@@ -167,7 +166,9 @@ class Appender:
         self._since_cut = bytearray()
         self._new: list[content.StagedChunk] = []
         self._pending: list[bytes] = []
+        self._pending_bytes = 0
         self._received = 0  # bytes of the current request
+        self._cut_all = False
         self.broken = False
         if tail:
             self._feed(tail, hash_it=False)
@@ -210,31 +211,46 @@ class Appender:
         self._since_cut += data
         for chunk in self._chunker.feed(data):
             self._pending.append(chunk.data)
+            self._pending_bytes += len(chunk.data)
             del self._since_cut[: len(chunk.data)]
             self._cut_at = chunk.end
-        if len(self._pending) >= _BATCH:
+        if self._pending_bytes >= content.STAGE_BYTES:
             self._store_pending()
 
-    def _store_pending(self) -> None:
-        if self._pending:
-            pieces, self._pending = self._pending, []
-            self._new += content.put_chunks(
-                self.db, self.vault, self.account_id, pieces, self.clock.now_ms()
-            )
+    def _store_pending(self, tail: bytes = b"") -> str | None:
+        """Store the pending chunks, and ``tail`` in the same batch; return the tail's id."""
+        pieces, self._pending, self._pending_bytes = self._pending, [], 0
+        if tail:
+            pieces.append(tail)
+        if not pieces:
+            return None
+        staged = content.put_chunks(
+            self.db, self.vault, self.account_id, pieces, self.clock.now_ms()
+        )
+        if tail:
+            self._new += staged[:-1]
+            return staged[-1].blob_id
+        self._new += staged
+        return None
+
+    def _cut_rest(self) -> None:
+        """All bytes are in: the chunker's last cuts become pending chunks; nothing is left
+        over for a tail."""
+        if not self._cut_all:
+            self._pending += [chunk.data for chunk in self._chunker.finish()]
+            self._since_cut.clear()
+            self._cut_all = True
 
     def checkpoint(self) -> int:
         """Make the current request's bytes durable; return the new offset.
 
         Raises OffsetMismatch if another process moved the upload meanwhile.
         """
-        self._store_pending()
-        tail = bytes(self._since_cut)
-        tail_id = None
-        if tail:
-            [staged] = content.put_chunks(
-                self.db, self.vault, self.account_id, [tail], self.clock.now_ms()
-            )
-            tail_id = staged.blob_id
+        if self.position == self.length:
+            # The last request: its last chunks are cut now rather than kept as a tail blob
+            # that finishing would store again and then delete.
+            self._cut_rest()
+        tail_id = self._store_pending(bytes(self._since_cut))
         new_offset = self.position
         now = self.clock.now_ms()
         with self.db.write() as s:
@@ -274,8 +290,7 @@ class Appender:
         """All bytes are in: cut the last chunks and return the staged content."""
         if self.offset != self.length or self._received:
             raise Conflict("the upload is not complete")
-        for chunk in self._chunker.finish():
-            self._pending.append(chunk.data)
+        self._cut_rest()
         self._store_pending()
         return content.Staged(self._sha.digest(), self.length, self.chunks + self._new)
 
