@@ -147,9 +147,10 @@ class StreamChunker:
     after) and stops at the first match.  Given fewer bytes it tests a prefix of the same
     positions with the same masks, so a cut found before the end of the buffered bytes is the
     cut the whole file has; reaching the end without one proves nothing until ``max_size``
-    bytes are buffered, where a cut is forced.  The first look is at ``avg_size`` bytes
-    (earlier cuts are rare) and a failed look is retried only once the buffer has doubled, so
-    each byte is scanned about twice.
+    bytes are buffered, where a cut is forced.  One look takes every certain cut in the
+    buffered bytes.  The first look is at ``avg_size`` bytes (earlier cuts are rare) and a
+    failed look is retried only once the buffer has doubled; with the 1 MiB pieces an upload
+    feeds, each byte is scanned about 1.3 times.
     """
 
     def __init__(self, fastcdc: FastCDC, *, start_offset: int = 0) -> None:
@@ -170,6 +171,11 @@ class StreamChunker:
         """Bytes fed but not yet emitted in a chunk."""
         return len(self._buf) - self._start
 
+    def pending_bytes(self) -> bytes:
+        """A copy of the bytes fed but not yet emitted (what a resumed upload keeps as its tail)."""
+        with memoryview(self._buf) as view:
+            return bytes(view[self._start :])
+
     def feed(self, piece: bytes | bytearray | memoryview) -> list[Chunk]:
         """Add the next bytes of the file; return the chunks that are now complete.
 
@@ -185,13 +191,13 @@ class StreamChunker:
             self._start = 0
         self._buf += piece
         out: list[Chunk] = []
-        while self.pending >= self._try_at:
-            length = self._certain_cut()
-            if length is None:
+        if self.pending >= self._try_at:
+            lengths = self._certain_cuts()
+            if lengths:
+                out = [self._take(length) for length in lengths]
+                self._try_at = self._cdc.avg_size
+            else:
                 self._try_at = min(2 * self.pending, self._cdc.max_size)
-                break
-            out.append(self._take(length))
-            self._try_at = self._cdc.avg_size
         return out
 
     def finish(self) -> list[Chunk]:
@@ -206,19 +212,19 @@ class StreamChunker:
         self._start = 0
         return out
 
-    def _certain_cut(self) -> int | None:
-        """Length of the first pending chunk if its cut point can no longer move, else None."""
-        pending = self.pending
-        # FastCDC never looks past max_size bytes for one cut, so all of it can be passed.
+    def _certain_cuts(self) -> list[int]:
+        """Lengths of the pending chunks whose cut points can no longer move, in order.
+
+        One pass over the pending bytes: every chunk that ends before them is certain, and the
+        last one too if it is ``max_size`` long (a forced cut).
+        """
         with memoryview(self._buf) as view:
             rest = view[self._start :]
-            cuts = self._cdc.cut_buf(rest)
-            length: int = next(cuts).length
-            del cuts  # drop the library's views so the buffer can be released and resized
+            lengths = [c.length for c in self._cdc.cut_buf(rest)]
             rest.release()
-        if length < pending or pending >= self._cdc.max_size:
-            return length
-        return None
+        if lengths and lengths[-1] < self._cdc.max_size:
+            lengths.pop()  # it ends where the bytes end: more bytes may move its cut
+        return lengths
 
     def _take(self, length: int) -> Chunk:
         start = self._start

@@ -62,8 +62,12 @@ def require(session: Session, account_id: int, path: str) -> int | None:
 
 def ensure(session: Session, account_id: int, parts: LockerPath, now: int) -> int | None:
     """The folder at ``parts``, created with its missing parents (like ``mkdir -p``)."""
-    if parts:
-        usage.lock_account(session, account_id)  # two writers never create one folder twice
+    if not parts:
+        return None
+    usage.lock_account(session, account_id)  # two writers never create one folder twice
+    whole = find(session, account_id, parts)
+    if whole is not None:  # the usual case: one query, not one per level
+        return whole.id
     folder_id: int | None = None
     created = []
     for depth in range(1, len(parts) + 1):

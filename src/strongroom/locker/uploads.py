@@ -159,11 +159,9 @@ class Appender:
         self.chunks = chunks  # durable, in order
         self.head = bytes(upload.head)
         self._sha = sha
-        self._cut_at = upload.offset - len(tail)
         self._chunker: StreamChunker = Chunker(vault.key.chunker_secret).stream(
-            start_offset=self._cut_at
+            start_offset=upload.offset - len(tail)
         )
-        self._since_cut = bytearray()
         self._new: list[content.StagedChunk] = []
         self._pending: list[bytes] = []
         self._pending_bytes = 0
@@ -195,7 +193,7 @@ class Appender:
         """Bytes received so far, the current request included."""
         return self.offset + self._received
 
-    def write(self, data: bytes) -> None:
+    def write(self, data: bytes | bytearray) -> None:
         """Take the next bytes of the current request.  Raises PayloadTooLarge past the length."""
         if self.position + len(data) > self.length:
             self.broken = True
@@ -205,15 +203,12 @@ class Appender:
         self._received += len(data)
         self._feed(data, hash_it=True)
 
-    def _feed(self, data: bytes, *, hash_it: bool) -> None:
+    def _feed(self, data: bytes | bytearray, *, hash_it: bool) -> None:
         if hash_it:
             self._sha.update(data)
-        self._since_cut += data
         for chunk in self._chunker.feed(data):
             self._pending.append(chunk.data)
             self._pending_bytes += len(chunk.data)
-            del self._since_cut[: len(chunk.data)]
-            self._cut_at = chunk.end
         if self._pending_bytes >= content.STAGE_BYTES:
             self._store_pending()
 
@@ -238,7 +233,6 @@ class Appender:
         over for a tail."""
         if not self._cut_all:
             self._pending += [chunk.data for chunk in self._chunker.finish()]
-            self._since_cut.clear()
             self._cut_all = True
 
     def checkpoint(self) -> int:
@@ -250,7 +244,7 @@ class Appender:
             # The last request: its last chunks are cut now rather than kept as a tail blob
             # that finishing would store again and then delete.
             self._cut_rest()
-        tail_id = self._store_pending(bytes(self._since_cut))
+        tail_id = self._store_pending(self._chunker.pending_bytes())
         new_offset = self.position
         now = self.clock.now_ms()
         with self.db.write() as s:

@@ -248,10 +248,11 @@ async def _append(
                     checksum[0].update(piece)
                 buffer += piece
                 if len(buffer) >= _PIECE:
-                    await run_in_threadpool(appender.write, bytes(buffer))
-                    buffer.clear()
+                    # Handed over, not copied: the appender keeps no reference to it.
+                    await run_in_threadpool(appender.write, buffer)
+                    buffer = bytearray()
             if buffer:
-                await run_in_threadpool(appender.write, bytes(buffer))
+                await run_in_threadpool(appender.write, buffer)
         except ClientDisconnect:
             if checksum is None:  # keep what arrived; with a checksum nothing can be trusted
                 await run_in_threadpool(appender.write, bytes(buffer))
