@@ -309,3 +309,46 @@ def test_tuspy_reports_refusals(runtime, server, tmp_path):
     tus = _tus(server.url, "srd_not-a-token")
     with pytest.raises(TusCommunicationError):
         tus.uploader(file_stream=io.BytesIO(b"x" * 100), metadata={"filename": "x.bin"}).upload()
+
+
+def test_the_last_request_stores_every_chunk_so_a_refused_completion_finishes_later(
+    runtime, server
+):
+    from sqlalchemy import select
+
+    from strongroom.accounts.service import set_quota
+    from strongroom.locker.models import Upload, UploadChunk
+
+    make_user(runtime)
+    data = os.urandom(3 * MiB + 17)  # its last chunk ends where the bytes end
+    with httpx.Client(base_url=server.url, timeout=30) as http:
+        device = register_device(http)
+        tus = {**device.headers, "Tus-Resumable": "1.0.0"}
+        r = http.post(
+            "/api/v1/uploads",
+            headers={
+                **tus,
+                "Upload-Length": str(len(data)),
+                "Upload-Metadata": tus_metadata(filename="late.bin"),
+            },
+        )
+        location = r.headers["location"]
+        with runtime.db.write() as s:
+            set_quota(s, "alice", MiB)  # the file no longer fits when it is complete
+        patch = {**tus, "Content-Type": "application/offset+octet-stream"}
+        r = http.patch(location, content=data, headers={**patch, "Upload-Offset": "0"})
+        assert r.status_code == 413 and r.json()["code"] == "quota-exceeded"
+        with runtime.db.read() as s:
+            upload = s.scalar(select(Upload).where(Upload.public_id == location.rsplit("/", 1)[1]))
+            assert upload.offset == len(data) and upload.tail_blob is None
+            sizes = s.scalars(select(UploadChunk.size).where(UploadChunk.upload_id == upload.id))
+            assert sum(sizes) == len(data)
+
+        with runtime.db.write() as s:
+            set_quota(s, "alice", 100 * MiB)
+        r = http.patch(location, content=b"", headers={**patch, "Upload-Offset": str(len(data))})
+        assert r.status_code == 204
+        got = http.get(
+            f"/api/v1/files/{r.headers['strongroom-file-id']}/content", headers=device.headers
+        )
+        assert got.content == data

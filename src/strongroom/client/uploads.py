@@ -20,6 +20,9 @@ from strongroom.client.api import ApiError, Client
 
 TUS = {"Tus-Resumable": "1.0.0"}
 READ_SIZE = 1024 * 1024
+WITH_CREATION = 16 * 1024 * 1024
+"""Files up to this size are sent with the request that creates their upload; a larger file
+gets its upload first, so that an interrupted transfer resumes where it stopped."""
 
 Progress = Callable[[int], None]
 
@@ -70,6 +73,13 @@ def by_hash(
     return _check(r).json()  # type: ignore[no-any-return]
 
 
+def _body(f: BinaryIO, progress: Progress | None) -> Iterator[bytes]:
+    while piece := f.read(READ_SIZE):
+        if progress:
+            progress(len(piece))
+        yield piece
+
+
 def _send(
     client: Client, url: str, f: BinaryIO, offset: int, size: int, progress: Progress | None
 ) -> str | None:
@@ -77,17 +87,10 @@ def _send(
     if offset >= size:
         return None
     f.seek(offset)
-
-    def body() -> Iterator[bytes]:
-        while piece := f.read(READ_SIZE):
-            if progress:
-                progress(len(piece))
-            yield piece
-
     r = _check(
         client.http.patch(
             url,
-            content=body(),
+            content=_body(f, progress),
             headers={
                 **TUS,
                 "Upload-Offset": str(offset),
@@ -119,22 +122,32 @@ def upload(
         head = client.http.head(resume_url, headers=TUS)
         if head.status_code == 200 and int(head.headers.get("upload-length", -1)) == size:
             url, offset = resume_url, int(head.headers["upload-offset"])
-    if url is None:
-        meta = {"filename": name, "folder": folder, "mtime": str(int(st.st_mtime))}
-        r = _check(
-            client.http.post(
-                "/api/v1/uploads",
-                headers={**TUS, "Upload-Length": str(size), "Upload-Metadata": _metadata(meta)},
-            )
-        )
-        url = r.headers["location"]
-    if remember:
-        remember(url)
+    sent = size - offset
+    file_id = None
     with path.open("rb") as f:
-        file_id = _send(client, url, f, offset, size, progress)
+        if url is None:
+            meta = {"filename": name, "folder": folder, "mtime": str(int(st.st_mtime))}
+            headers = {**TUS, "Upload-Length": str(size), "Upload-Metadata": _metadata(meta)}
+            if size <= WITH_CREATION:
+                # tus creation-with-upload: the bytes go with the creation request, one round
+                # trip fewer; an interruption costs at most WITH_CREATION bytes sent again.
+                headers["Content-Type"] = "application/offset+octet-stream"
+                headers["Content-Length"] = str(size)
+                r = _check(
+                    client.http.post("/api/v1/uploads", headers=headers, content=_body(f, progress))
+                )
+                offset = int(r.headers.get("upload-offset", 0))
+                file_id = r.headers.get("strongroom-file-id")
+            else:
+                r = _check(client.http.post("/api/v1/uploads", headers=headers))
+            url = r.headers["location"]
+        if remember:
+            remember(url)
+        if file_id is None:
+            file_id = _send(client, url, f, offset, size, progress)
     if file_id is None:  # finished earlier (an interrupted last answer): ask the upload
         file_id = client.call("GET", url)["file_id"]
-    return client.call("GET", f"/api/v1/files/{file_id}"), size - offset
+    return client.call("GET", f"/api/v1/files/{file_id}"), sent
 
 
 def put_file(

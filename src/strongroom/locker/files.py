@@ -241,8 +241,7 @@ def _apply(
             media={},
             thumb_state=thumb,
         )
-        session.add(f)
-        session.flush()
+        session.add(f)  # inserted with the others at store_many's flush
         return f
     current.content_id, current.size, current.sha256 = (
         it.data.content_id,
