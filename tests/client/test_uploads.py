@@ -36,9 +36,9 @@ def test_a_small_file_goes_with_the_request_that_creates_its_upload(runtime, ser
     done = put_file(client, tmp_path / "photo.jpg", folder="Phone", remember=remembered.append)
 
     assert not done.by_hash and done.sent_bytes == len(data)
-    assert [m for m, _ in seen] == ["POST", "POST", "GET"]  # by hash, create with bytes, file
+    assert [m for m, _ in seen] == ["POST", "POST"]  # by hash, then create with the bytes
     assert remembered and remembered[0].startswith("/api/v1/uploads/")
-    assert _read_back(client, str(done.file["id"]), tmp_path) == data
+    assert _read_back(client, done.file_id, tmp_path) == data
     client.close()
 
 
@@ -55,7 +55,47 @@ def test_a_large_file_gets_its_upload_first_so_it_can_resume(runtime, server, tm
 
     done = put_file(client, tmp_path / "video.mp4", folder="Phone", remember=remember)
 
-    assert [m for m, _ in seen] == ["POST", "POST", "PATCH", "GET"]
+    assert [m for m, _ in seen] == ["POST", "POST", "PATCH"]
     assert len(remembered) == 1
-    assert _read_back(client, str(done.file["id"]), tmp_path) == data
+    assert _read_back(client, done.file_id, tmp_path) == data
+    client.close()
+
+
+def test_a_resumed_upload_sends_only_the_rest_and_hashes_the_whole_file(runtime, server, tmp_path):
+    import hashlib
+
+    from strongroom.client.uploads import upload
+
+    make_user(runtime)
+    client, seen = _client(server.url)
+    data = os.urandom(WITH_CREATION + 3 * MiB)
+    (tmp_path / "video.mp4").write_bytes(data)
+    r = client.http.post(
+        "/api/v1/uploads",
+        headers={
+            "Tus-Resumable": "1.0.0",
+            "Upload-Length": str(len(data)),
+            "Upload-Metadata": "filename dmlkZW8ubXA0",
+        },
+    )
+    url = r.headers["location"]
+    first = 5 * MiB + 3
+    r = client.http.patch(
+        url,
+        content=data[:first],
+        headers={
+            "Tus-Resumable": "1.0.0",
+            "Upload-Offset": "0",
+            "Content-Type": "application/offset+octet-stream",
+        },
+    )
+    assert r.status_code == 204
+
+    file_id, sha256, sent = upload(
+        client, tmp_path / "video.mp4", folder="", name="video.mp4", resume_url=url
+    )
+
+    assert sent == len(data) - first
+    assert sha256 == hashlib.sha256(data).hexdigest()
+    assert _read_back(client, file_id, tmp_path) == data
     client.close()

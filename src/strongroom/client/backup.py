@@ -62,18 +62,17 @@ def backup(
             if progress:
                 progress(st.st_size)
             return
-        digest = sha256_of(local)
         done = put_file(
             client,
             local,
             folder=remote_folder,
-            sha256=digest,
+            ask_by_hash=not state.seen(local, remote),  # a changed file: just send it
             resume_url=state.upload_url(local, st.st_size, st.st_mtime_ns),
             remember=lambda url: state.remember_upload(local, st.st_size, st.st_mtime_ns, url),
             progress=progress,
         )
         state.stored(
-            local, st.st_size, st.st_mtime_ns, st.st_ino, digest, remote, str(done.file["id"])
+            local, st.st_size, st.st_mtime_ns, st.st_ino, done.sha256, remote, done.file_id
         )
         if done.by_hash:
             report.by_hash += 1

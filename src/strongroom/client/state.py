@@ -55,6 +55,14 @@ class BackupState:
             return None
         return Known(*row)
 
+    def seen(self, path: Path, remote: str) -> bool:
+        """Whether ``path`` was backed up to ``remote`` before (whatever it holds now)."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT remote FROM files WHERE path = ?", (str(path),)
+            ).fetchone()
+        return row is not None and row[0] == remote
+
     def stored(
         self,
         path: Path,

@@ -45,7 +45,8 @@ def _metadata(values: dict[str, str]) -> str:
 
 @dataclass
 class Uploaded:
-    file: dict[str, Any]
+    file_id: str
+    sha256: str
     sent_bytes: int
     by_hash: bool
 
@@ -73,24 +74,33 @@ def by_hash(
     return _check(r).json()  # type: ignore[no-any-return]
 
 
-def _body(f: BinaryIO, progress: Progress | None) -> Iterator[bytes]:
+def _body(f: BinaryIO, progress: Progress | None, hasher: Any) -> Iterator[bytes]:
     while piece := f.read(READ_SIZE):
+        hasher.update(piece)
         if progress:
             progress(len(piece))
         yield piece
 
 
 def _send(
-    client: Client, url: str, f: BinaryIO, offset: int, size: int, progress: Progress | None
+    client: Client,
+    url: str,
+    f: BinaryIO,
+    offset: int,
+    size: int,
+    progress: Progress | None,
+    hasher: Any,
 ) -> str | None:
     """Send the rest of the file in one PATCH, streamed from disk (constant memory)."""
+    f.seek(0)
+    while f.tell() < offset and (piece := f.read(min(READ_SIZE, offset - f.tell()))):
+        hasher.update(piece)  # sent before: hashed, not sent again
     if offset >= size:
         return None
-    f.seek(offset)
     r = _check(
         client.http.patch(
             url,
-            content=_body(f, progress),
+            content=_body(f, progress, hasher),
             headers={
                 **TUS,
                 "Upload-Offset": str(offset),
@@ -112,9 +122,9 @@ def upload(
     resume_url: str | None = None,
     remember: Callable[[str], None] | None = None,
     progress: Progress | None = None,
-) -> tuple[dict[str, Any], int]:
+) -> tuple[str, str, int]:
     """Send a file with tus (resuming ``resume_url`` when it is still valid); return the stored
-    file and how many bytes were sent."""
+    file's id, the SHA-256 of the bytes read (hex) and how many bytes were sent."""
     st = path.stat()
     size = st.st_size
     url, offset = None, 0
@@ -124,6 +134,7 @@ def upload(
             url, offset = resume_url, int(head.headers["upload-offset"])
     sent = size - offset
     file_id = None
+    hasher = hashlib.sha256()
     with path.open("rb") as f:
         if url is None:
             meta = {"filename": name, "folder": folder, "mtime": str(int(st.st_mtime))}
@@ -134,7 +145,9 @@ def upload(
                 headers["Content-Type"] = "application/offset+octet-stream"
                 headers["Content-Length"] = str(size)
                 r = _check(
-                    client.http.post("/api/v1/uploads", headers=headers, content=_body(f, progress))
+                    client.http.post(
+                        "/api/v1/uploads", headers=headers, content=_body(f, progress, hasher)
+                    )
                 )
                 offset = int(r.headers.get("upload-offset", 0))
                 file_id = r.headers.get("strongroom-file-id")
@@ -144,10 +157,10 @@ def upload(
         if remember:
             remember(url)
         if file_id is None:
-            file_id = _send(client, url, f, offset, size, progress)
+            file_id = _send(client, url, f, offset, size, progress, hasher)
     if file_id is None:  # finished earlier (an interrupted last answer): ask the upload
         file_id = client.call("GET", url)["file_id"]
-    return client.call("GET", f"/api/v1/files/{file_id}"), sent
+    return str(file_id), hasher.hexdigest(), sent
 
 
 def put_file(
@@ -157,20 +170,27 @@ def put_file(
     folder: str,
     name: str | None = None,
     sha256: str | None = None,
+    ask_by_hash: bool = True,
     resume_url: str | None = None,
     remember: Callable[[str], None] | None = None,
     progress: Progress | None = None,
 ) -> Uploaded:
-    """Store one local file: by hash if possible, else upload the bytes."""
+    """Store one local file: by hash if possible, else upload the bytes.
+
+    ``ask_by_hash=False`` sends the bytes without asking first (for a file that was backed up
+    and has changed since: the server rarely has its new bytes, and it still stores each chunk
+    once); the file is then read once, hashed as it is sent.
+    """
     st = path.stat()
     name = name or path.name
-    digest = sha256 or sha256_of(path)
-    known = by_hash(client, digest, st.st_size, folder, name, st.st_mtime)
-    if known is not None:
-        if progress:
-            progress(st.st_size)
-        return Uploaded(known, 0, True)
-    stored, sent = upload(
+    if ask_by_hash:
+        digest = sha256 or sha256_of(path)
+        known = by_hash(client, digest, st.st_size, folder, name, st.st_mtime)
+        if known is not None:
+            if progress:
+                progress(st.st_size)
+            return Uploaded(str(known["id"]), digest, 0, True)
+    file_id, sent_digest, sent = upload(
         client,
         path,
         folder=folder,
@@ -179,7 +199,7 @@ def put_file(
         remember=remember,
         progress=progress,
     )
-    return Uploaded(stored, sent, False)
+    return Uploaded(file_id, sent_digest, sent, False)
 
 
 def download(client: Client, file_id: str, out: BinaryIO, progress: Progress | None = None) -> int:
