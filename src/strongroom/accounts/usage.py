@@ -50,7 +50,17 @@ def lock_account(session: Session, account_id: int) -> None:
     # writers of one account queue here instead of deadlocking on rows they both insert (two
     # uploads of the same bytes insert the same content row).
     """
+    # Taken once per transaction (finishing an upload reaches this from three places).  Keyed
+    # on the innermost transaction: rolling back a savepoint releases what was locked in it.
+    transaction = session.get_nested_transaction() or session.get_transaction()
+    held: tuple[object, set[int]] | None = session.info.get("locked_accounts")
+    if held is None or held[0] is not transaction:
+        held = (transaction, set())
+        session.info["locked_accounts"] = held
+    if account_id in held[1]:
+        return
     session.execute(select(Account.id).where(Account.id == account_id).with_for_update())
+    held[1].add(account_id)
 
 
 def reserve(session: Session, account_id: int, nbytes: int) -> Usage:

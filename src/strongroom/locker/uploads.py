@@ -314,12 +314,18 @@ def drop_tail(db: Database, vault: Vault, account_id: int, blob_id: str) -> None
             vault.delete(blob_id)
 
 
-def mark_finished(session: Session, upload_pk: int, file_id: int | None, now: int) -> None:
-    session.execute(
-        update(Upload)
-        .where(Upload.id == upload_pk)
-        .values(finished_at=now, file_id=file_id, offset=Upload.length, tail_blob=None)
-    )
+def mark_finished(
+    session: Session, upload_pk: int, file_id: int | None, now: int, content_id: int | None = None
+) -> None:
+    values: dict[str, object] = {
+        "finished_at": now,
+        "file_id": file_id,
+        "offset": Upload.length,
+        "tail_blob": None,
+    }
+    if content_id is not None:
+        values["content_id"] = content_id
+    session.execute(update(Upload).where(Upload.id == upload_pk).values(**values))
     session.execute(delete(UploadChunk).where(UploadChunk.upload_id == upload_pk))
 
 
@@ -356,8 +362,7 @@ def complete(
                 now=now,
                 keep_versions=keep_versions,
             )
-        upload.content_id = content_id
-        mark_finished(s, appender.upload_pk, result.id if result else None, now)
+        mark_finished(s, appender.upload_pk, result.id if result else None, now, content_id)
     if appender.tail_blob:
         drop_tail(db, appender.vault, appender.account_id, appender.tail_blob)
     return result, content_id
