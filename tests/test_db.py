@@ -65,3 +65,17 @@ def test_upsert_inserts_then_updates(runtime):
             )
     with runtime.db.read() as s:
         assert s.get(LoginFailures, "k").failures == 3
+
+
+def test_a_checkpoint_empties_the_sqlite_write_ahead_log(tmp_path):
+    db = Database(f"sqlite:///{tmp_path / 'x.db'}")
+    with db.write() as s:
+        s.execute(text("CREATE TABLE n (v BLOB)"))
+        s.execute(text("INSERT INTO n VALUES (randomblob(100000))"))
+    wal = tmp_path / "x.db-wal"
+    assert wal.stat().st_size > 100_000
+    db.checkpoint()
+    assert wal.stat().st_size == 0
+    with db.read() as s:
+        assert s.execute(text("SELECT length(v) FROM n")).scalar_one() == 100_000
+    db.dispose()

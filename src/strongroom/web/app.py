@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.concurrency import run_in_threadpool
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
@@ -49,6 +50,7 @@ def create_app(runtime: Runtime) -> FastAPI:
             if worker is not None and thread is not None:
                 worker.stop()
                 thread.join(30)
+            await run_in_threadpool(runtime.db.checkpoint)
 
     app = FastAPI(
         title="Strongroom",
