@@ -45,14 +45,12 @@ def _child(reader_name: str, path: str) -> None:
     """The reading process: ReadOptions come pickled on stdin; lists of records, then
     ``("end", None)`` (or ``("bad", (kind, detail))``), go to stdout pickled, each pickle
     after its length (8 bytes, little-endian)."""
-    out = sys.stdout.buffer
+    out = sys.stdout.fileno()
     sys.stdout = sys.stderr  # nothing else may write into the pipe
 
     def send(item: tuple[str, Any]) -> None:
         frame = pickle.dumps(item, protocol=pickle.HIGHEST_PROTOCOL)
-        out.write(len(frame).to_bytes(_LENGTH, "little"))
-        out.write(frame)
-        out.flush()
+        _write_all(out, [len(frame).to_bytes(_LENGTH, "little"), frame])
 
     try:
         options = pickle.load(sys.stdin.buffer)
@@ -74,6 +72,35 @@ def _child(reader_name: str, path: str) -> None:
         pass  # the parent stopped reading
     except Exception as e:  # noqa: BLE001 - reported to the parent, which raises it
         send(("bad", ("BadInput", f"{Path(path).name}: cannot be read ({e})")))
+
+
+# Frames are written and read with plain system calls, never through io's buffered objects:
+# with a BufferedWriter in the reader and a BufferedReader here, a reader stopped and continued
+# while its write was blocked (Ctrl-Z and fg; a profiler's pauses) left the two out of step and
+# the caller read garbage lengths (reproduced on CPython 3.11; tests/formats/test_reading.py).
+def _write_all(fd: int, parts: list[bytes]) -> None:
+    views = [memoryview(p) for p in parts if p]
+    while views:
+        written = os.writev(fd, views)
+        while views and written >= len(views[0]):
+            written -= len(views[0])
+            views.pop(0)
+        if views and written:
+            views[0] = views[0][written:]
+
+
+def _read_exactly(pipe: IO[bytes], size: int) -> bytearray | None:
+    """``size`` bytes from ``pipe``, or None when it ends first."""
+    buffer = bytearray(size)
+    view = memoryview(buffer)
+    got = 0
+    fd = pipe.fileno()
+    while got < size:
+        n = os.readv(fd, [view[got:]])
+        if n == 0:
+            return None
+        got += n
+    return buffer
 
 
 @dataclass
@@ -109,25 +136,24 @@ class _Pump(threading.Thread):
     def __init__(self, pipe: IO[bytes]) -> None:
         super().__init__(name="strongroom-reading", daemon=True)
         self.pipe = pipe
-        self.frames: queue.Queue[bytes | None] = queue.Queue(QUEUED)
+        self.frames: queue.Queue[bytearray | None] = queue.Queue(QUEUED)
         self.stopping = threading.Event()
 
     def run(self) -> None:
         try:
             while not self.stopping.is_set():
-                head = self.pipe.read(_LENGTH)
-                if len(head) < _LENGTH:
+                head = _read_exactly(self.pipe, _LENGTH)
+                if head is None:
                     break
-                size = int.from_bytes(head, "little")
-                frame = self.pipe.read(size)
-                if len(frame) < size:
+                frame = _read_exactly(self.pipe, int.from_bytes(head, "little"))
+                if frame is None:
                     break
                 self._put(frame)
-        except (OSError, ValueError):
+        except (OSError, ValueError, OverflowError, MemoryError):
             pass  # the pipe was closed: the caller stopped
         self._put(None)
 
-    def _put(self, frame: bytes | None) -> None:
+    def _put(self, frame: bytearray | None) -> None:
         while not self.stopping.is_set():
             try:
                 self.frames.put(frame, timeout=0.1)
@@ -141,6 +167,7 @@ def _in_child(reader: Reader, path: Path, options: ReadOptions) -> Iterator[Sour
         [sys.executable, "-m", __name__, reader.name, str(path)],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
+        bufsize=0,  # frames are read with plain reads (see _read_exactly)
     )
     assert child.stdin is not None and child.stdout is not None
     pump = _Pump(child.stdout)
@@ -159,7 +186,7 @@ def _in_child(reader: Reader, path: Path, options: ReadOptions) -> Iterator[Sour
         child.stdout.close()
 
 
-def _received(frames: queue.Queue[bytes | None], path: Path) -> Iterator[list[Record]]:
+def _received(frames: queue.Queue[bytearray | None], path: Path) -> Iterator[list[Record]]:
     while True:
         frame = frames.get()
         try:
