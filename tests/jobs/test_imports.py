@@ -506,3 +506,72 @@ def test_copies_are_found_across_many_seconds_and_only_in_their_own(
     again = run_import(runtime, account, [write(tmp_path / "b.xml", smses(*near, *spread))])
     assert (again.imported, again.duplicates) == (2, 900)
     assert count(runtime, Message, account) == 902
+
+
+def test_batches_staged_ahead_keep_their_order_parts_and_reactions(
+    runtime: Runtime, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batch's attachments are staged while the batch before it is stored: with batches of
+    three, every picture is stored whole with its own message, each tapback finds its target
+    even when that target's batch was still in flight, and the copies of a second file, in
+    another order, are found."""
+    monkeypatch.setattr(imports, "BATCH", 3)
+    account = vault_user(runtime)
+    pictures = [PNG + bytes([i]) * (i + 1) for i in range(7)]
+    records = [
+        mms(
+            [
+                part(
+                    ct="image/png", name=f"p{i}.png", text="null", data=base64.b64encode(p).decode()
+                ),
+                part(text=f"picture {i}"),
+            ],
+            [("+15550100001", 137), ("+15550100099", 151)],
+            date=str(T0 + i * 1000),
+        )
+        for i, p in enumerate(pictures)
+    ]
+    first = write(tmp_path / "mms.xml", smses(*records))
+    copy = write(tmp_path / "copy.xml", smses(*records[4:], *records[:4]))
+    report = run_import(runtime, account, [first, copy])
+    assert (report.imported, report.duplicates, report.parts) == (7, 7, 14)
+    with runtime.db.read() as s:
+        stored = s.execute(
+            select(Message.body, MessagePart.content_id)
+            .join(MessagePart, MessagePart.message_id == Message.id)
+            .where(Message.account_id == account, MessagePart.content_type == "image/png")
+            .order_by(Message.date)
+        ).all()
+        vault = vault_for(s, runtime.store, runtime.keyring, account)
+        images = [
+            b"".join(content.read_range(vault, content.chunk_list(s, row.content_id)))
+            for row in stored
+        ]
+    assert [row.body for row in stored] == [f"picture {i}" for i in range(7)]
+    assert images == pictures
+
+    db = MessagesDb(tmp_path / "chat.db")
+    handle = db.handle("+15550100001")
+    chat = db.chat([handle])
+    for i in range(8):
+        db.message(chat, guid=f"M{i}", text=f"question {i}?", is_from_me=1, date=apple_ns(T0 + i))
+        db.message(
+            chat,
+            text=f"Liked “question {i}?”",
+            handle_id=handle,
+            associated_message_guid=f"p:0/M{i}",
+            associated_message_type=2001,
+            date=apple_ns(T0 + i + 500),
+        )
+    db.close()
+    account = vault_user(runtime, name="tapper")
+    report = run_import(runtime, account, [db.path])
+    assert (report.imported, report.reactions) == (8, 8)
+    with runtime.db.read() as s:
+        liked = s.scalars(
+            select(Message.body)
+            .join(Reaction, Reaction.message_id == Message.id)
+            .where(Message.account_id == account, Reaction.reaction == "like")
+            .order_by(Message.date)
+        ).all()
+    assert liked == [f"question {i}?" for i in range(8)]

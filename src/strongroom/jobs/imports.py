@@ -23,7 +23,7 @@ import tempfile
 import time
 import zipfile
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -42,7 +42,7 @@ from strongroom.jobs.models import Job
 from strongroom.jobs.runner import JobContext
 from strongroom.locker import uploads
 from strongroom.messages import housekeeping
-from strongroom.messages.ingest import Ingest
+from strongroom.messages.ingest import Ingest, StagedBatch
 from strongroom.messages.records import (
     CallRecord,
     MessageRecord,
@@ -119,10 +119,16 @@ def _describe(file: str | None, rec: MessageRecord) -> str:
 
 
 class _Importer:
+    """Stores what a reader hands over, in batches.  A batch's attachments are staged on a
+    thread while the batch before it is stored (encryption, hashing and file writes mostly run
+    outside the interpreter lock), so one batch is in flight: :meth:`close` waits for it."""
+
     def __init__(
         self, ingest: Ingest, report: ImportReport, before_store: Callable[[Ingest], None]
     ) -> None:
         self.ingest, self.report, self.before_store = ingest, report, before_store
+        self.staging = ThreadPoolExecutor(1, thread_name_prefix="strongroom-import-stage")
+        self.ahead: tuple[list[tuple[str | None, MessageRecord]], Future[StagedBatch]] | None = None
         # Spooled parts are deleted beside the storing: an unlink can take a millisecond (a
         # filesystem mounted with online discard), and a batch frees hundreds of them.
         self.discarding = ThreadPoolExecutor(1, thread_name_prefix="strongroom-import-discard")
@@ -147,33 +153,47 @@ class _Importer:
             self.report.problem(record.where, record.message)
 
     def flush(self) -> None:
+        """Stage the messages taken so far and store the batch staged before them."""
         batch, self.messages = self.messages, []
         if batch:
             self.before_store(self.ingest)
-            try:
-                outcomes = self.ingest.add(batch)
-            finally:
-                spooled = [part.content for _, rec in batch for part in rec.parts]
-                if spooled:
-                    self.discarding.submit(_discard, spooled)
-            report = self.report
-            report.messages += len(batch)
-            for (_, rec), outcome in zip(batch, outcomes, strict=True):
-                if outcome.status == "created":
-                    report.imported += 1
-                    report.parts += len(rec.parts)
-                elif outcome.status == "duplicate":
-                    report.duplicates += 1
-                else:
-                    problem = outcome.problem or {"code": "rejected", "detail": "not stored"}
-                    report.skip(problem["code"], _describe(report.file, rec), problem["detail"])
+            staging = self.staging.submit(self.ingest.stage, batch)
+            self._store_ahead()
+            self.ahead = (batch, staging)
         reactions, self.reactions = self.reactions, []
         if reactions:
+            self._store_ahead()  # their targets first
             self.before_store(self.ingest)
             found = self.ingest.add_reactions(reactions)
             self.report.reactions += found
             for _ in range(len({r.target_guid for r in reactions}) - found):
                 self.report.skip("reaction-target-missing")
+
+    def _store_ahead(self) -> None:
+        if self.ahead is None:
+            return
+        batch, staging = self.ahead
+        self.ahead = None
+        try:
+            outcomes = self.ingest.store(staging.result())
+        finally:
+            self._discard_spooled(batch)
+        report = self.report
+        report.messages += len(batch)
+        for (_, rec), outcome in zip(batch, outcomes, strict=True):
+            if outcome.status == "created":
+                report.imported += 1
+                report.parts += len(rec.parts)
+            elif outcome.status == "duplicate":
+                report.duplicates += 1
+            else:
+                problem = outcome.problem or {"code": "rejected", "detail": "not stored"}
+                report.skip(problem["code"], _describe(report.file, rec), problem["detail"])
+
+    def _discard_spooled(self, batch: list[tuple[str | None, MessageRecord]]) -> None:
+        spooled = [part.content for _, rec in batch for part in rec.parts]
+        if spooled:
+            self.discarding.submit(_discard, spooled)
 
     def flush_calls(self) -> None:
         calls, self.calls = self.calls, []
@@ -190,11 +210,21 @@ class _Importer:
                 self.report.skip("bad-call")
 
     def finish(self) -> None:
-        try:
-            self.flush()
-            self.flush_calls()
-        finally:
-            self.discarding.shutdown(wait=True)
+        """Store everything taken so far."""
+        self.flush()
+        self._store_ahead()
+        self.flush_calls()
+
+    def close(self) -> None:
+        """Wait for the threads (also when storing failed: a batch staged but not stored is
+        left to the chunk reclaimer, as after a crash)."""
+        if self.ahead is not None:
+            batch, staging = self.ahead
+            self.ahead = None
+            wait([staging])
+            self._discard_spooled(batch)
+        self.staging.shutdown(wait=True)
+        self.discarding.shutdown(wait=True)
 
 
 def _discard(parts: list[PartContent]) -> None:
@@ -327,7 +357,7 @@ def run_import(
             else:
                 importer.finish()
             finally:
-                importer.discarding.shutdown(wait=True)  # also when storing failed
+                importer.close()  # also when storing failed
             if reader.name in SEQUENTIAL:
                 done_bytes += path.stat().st_size
                 report.bytes_read = done_bytes

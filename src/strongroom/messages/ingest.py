@@ -124,6 +124,14 @@ class _Item:
 
 
 @dataclass
+class StagedBatch:
+    """A batch prepared, its parts' bytes stored, waiting for :meth:`Ingest.store`."""
+
+    items: list[_Item]
+    outcomes: list[Outcome | None]
+
+
+@dataclass
 class _Settings:
     region: str
     owner: set[str]
@@ -221,6 +229,13 @@ class Ingest:
 
     def add(self, batch: list[tuple[str | None, MessageRecord]]) -> list[Outcome]:
         """Store a batch; one outcome per message, in order.  Raises ServiceOff."""
+        return self.store(self.stage(batch))
+
+    def stage(self, batch: list[tuple[str | None, MessageRecord]]) -> StagedBatch:
+        """The first half of :meth:`add`: prepare each message and store its parts' bytes,
+        outside any transaction of the vault.  Safe to run on another thread while the
+        previous batch is in :meth:`store` (imports do, so that attachments are encrypted and
+        written while rows are inserted).  Raises ServiceOff."""
         if not self.settings.enabled:
             raise ServiceOff("turn the messages service on to back up messages")
         outcomes: list[Outcome | None] = [None] * len(batch)
@@ -237,6 +252,12 @@ class Ingest:
             except StrongroomError as e:
                 outcomes[i] = _rejected(client_id, e.slug, e.detail)
         self._stage(items)
+        return StagedBatch(items, outcomes)
+
+    def store(self, staged: StagedBatch) -> list[Outcome]:
+        """The second half of :meth:`add`: match and store a staged batch in one transaction
+        (batches are stored in the order they were read).  Raises ServiceOff."""
+        items, outcomes = staged.items, staged.outcomes
         with self.db.write() as s:
             free = usage.reserve(s, self.account_id, 0).free_bytes  # takes the account lock
             if not s.scalar(select(Account.messages_enabled).where(Account.id == self.account_id)):
