@@ -30,7 +30,7 @@ from strongroom.messages import ids, preparing, search, threads
 from strongroom.messages.errors import ServiceOff
 from strongroom.messages.fingerprints import fingerprint, is_media, normalise_body, same_time
 from strongroom.messages.handles import normalise, normalise_many
-from strongroom.messages.models import Call, Message, MessagePart, Reaction
+from strongroom.messages.models import Call, Gone, Message, MessagePart, Reaction
 from strongroom.messages.records import (
     CALL_TYPES,
     CallRecord,
@@ -278,8 +278,11 @@ class Ingest:
             if bytes(fp) in fps:
                 stored[bytes(fp)].append((int(mid), int(date), str(prec), bool(read)))
         gone: dict[bytes, list[tuple[int, int, int, str, str]]] = defaultdict(list)
-        for gid, mid, fp, date, prec, reason in select_in(s, _GONE, (self.account_id,), list(fps)):
-            gone[bytes(fp)].append((int(gid), int(mid), int(date), str(prec), str(reason)))
+        if s.execute(select(Gone.id).where(Gone.account_id == self.account_id).limit(1)).first():
+            for gid, mid, fp, date, prec, reason in select_in(
+                s, _GONE, (self.account_id,), list(fps)
+            ):
+                gone[bytes(fp)].append((int(gid), int(mid), int(date), str(prec), str(reason)))
         for matches in stored.values():
             matches.sort()
         for tombs in gone.values():
