@@ -25,7 +25,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
@@ -110,33 +110,41 @@ class Source:
     batches: Iterator[list[Record]]
     pid: int
     path: Path
+    _fd: tuple[str, str, str] | None = field(default=None, repr=False)
+    """The reader's descriptor of ``path`` once found: its link, what it points to, its info."""
 
     def position(self) -> int | None:
         """The reader's offset in the file (Linux), or None if unknown."""
         try:
-            target = str(self.path.resolve())
-            fds = Path(f"/proc/{self.pid}/fd")
-            for fd in fds.iterdir():
-                if os.readlink(fd) == target:
-                    info = (Path(f"/proc/{self.pid}/fdinfo") / fd.name).read_text()
-                    for line in info.splitlines():
-                        key, _, value = line.partition(":")
-                        if key == "pos":
-                            return int(value)
-        except OSError:
-            return None
+            if self._fd is None or os.readlink(self._fd[0]) != self._fd[1]:
+                self._fd = None
+                target = str(self.path.resolve())
+                for fd in Path(f"/proc/{self.pid}/fd").iterdir():
+                    if os.readlink(fd) == target:
+                        self._fd = (str(fd), target, f"/proc/{self.pid}/fdinfo/{fd.name}")
+                        break
+                else:
+                    return None
+            with open(self._fd[2], encoding="ascii") as info:
+                for line in info:
+                    key, _, value = line.partition(":")
+                    if key == "pos":
+                        return int(value)
+        except (OSError, ValueError):
+            self._fd = None
         return None
 
 
 class _Pump(threading.Thread):
-    """Takes the child's frames off the pipe as they come and queues them (None: no more).
-
-    Only reads: the caller unpickles, so this thread hardly needs the interpreter lock."""
+    """Takes the child's frames off the pipe as they come, unpickles them and queues them
+    (None: no more; a frame that cannot be unpickled is queued as the bytes it was, for the
+    caller to report).  Unpickling here runs while the caller waits on SQLite, which lets go
+    of the interpreter lock."""
 
     def __init__(self, pipe: IO[bytes]) -> None:
         super().__init__(name="strongroom-reading", daemon=True)
         self.pipe = pipe
-        self.frames: queue.Queue[bytearray | None] = queue.Queue(QUEUED)
+        self.frames: queue.Queue[tuple[str, Any] | bytearray | None] = queue.Queue(QUEUED)
         self.stopping = threading.Event()
 
     def run(self) -> None:
@@ -148,12 +156,16 @@ class _Pump(threading.Thread):
                 frame = _read_exactly(self.pipe, int.from_bytes(head, "little"))
                 if frame is None:
                     break
-                self._put(frame)
+                try:
+                    self._put(pickle.loads(frame))
+                except Exception:  # noqa: BLE001 - garbled: the caller reports it
+                    self._put(frame)
+                    break
         except (OSError, ValueError, OverflowError, MemoryError):
             pass  # the pipe was closed: the caller stopped
         self._put(None)
 
-    def _put(self, frame: bytearray | None) -> None:
+    def _put(self, frame: tuple[str, Any] | bytearray | None) -> None:
         while not self.stopping.is_set():
             try:
                 self.frames.put(frame, timeout=0.1)
@@ -186,15 +198,14 @@ def _in_child(reader: Reader, path: Path, options: ReadOptions) -> Iterator[Sour
         child.stdout.close()
 
 
-def _received(frames: queue.Queue[bytearray | None], path: Path) -> Iterator[list[Record]]:
+def _received(
+    frames: queue.Queue[tuple[str, Any] | bytearray | None], path: Path
+) -> Iterator[list[Record]]:
     while True:
         frame = frames.get()
-        try:
-            if frame is None:
-                raise EOFError
-            what, value = pickle.loads(frame)
-        except Exception:  # noqa: BLE001 - cut off or garbled: the reader died
-            raise BadInput(f"{path.name}: the reader stopped unexpectedly") from None
+        if not isinstance(frame, tuple):  # cut off or garbled: the reader died
+            raise BadInput(f"{path.name}: the reader stopped unexpectedly")
+        what, value = frame
         if what == "records":
             yield value
         elif what == "bad":
