@@ -202,10 +202,14 @@ def select_in(
     of values through SQLAlchemy costs more than running the query."""
     if not values:
         return []
-    sql = sql.replace("(*)", "(" + ", ".join("?" for _ in values) + ")")
     if session.get_bind().dialect.paramstyle != "qmark":
-        sql = sql.replace("?", "%s")
-    result = session.connection().exec_driver_sql(sql, (*params, *values))
+        # PostgreSQL: one array parameter (a statement of thousands of placeholders costs the
+        # driver more to parse than the server to run)
+        sql = sql.replace("IN (*)", "= ANY(?)").replace("?", "%s")
+        result = session.connection().exec_driver_sql(sql, (*params, list(values)))
+    else:
+        sql = sql.replace("(*)", "(" + ", ".join("?" for _ in values) + ")")
+        result = session.connection().exec_driver_sql(sql, (*params, *values))
     return [tuple(row) for row in result]
 
 
@@ -244,12 +248,14 @@ def insert_rows(session: Session, model: type[Base], rows: list[dict[str, Any]])
     if mark == "?":
         connection.exec_driver_sql(head + one, data)  # SQLite: executemany is in-process
         return
-    # PostgreSQL: many rows per statement, far fewer round trips than one per row
-    per = max(1, 2_000 // len(columns))
-    for at in range(0, len(data), per):
-        part = data[at : at + per]
-        flat = tuple(value for row in part for value in row)
-        connection.exec_driver_sql(head + ", ".join(one for _ in part), flat)
+    # PostgreSQL: COPY, in the session's transaction (constraints and triggers apply as for an
+    # INSERT); a multi-row INSERT cost the driver more to parse than the server to run
+    copy_sql = f"COPY {quote(table.name)} ({', '.join(quote(c) for c in columns)}) FROM STDIN"
+    driver = connection.connection.driver_connection
+    assert driver is not None
+    with driver.cursor() as cursor, cursor.copy(copy_sql) as copy:
+        for row in data:
+            copy.write_row(row)
 
 
 def upsert(

@@ -123,20 +123,42 @@ class Bump:
 
 
 def bump(session: Session, bumps: list[Bump]) -> None:
-    """Count newly stored messages into their conversations' summaries (two statements in
-    all, however many conversations)."""
+    """Count newly stored messages into their conversations' summaries: one row update per
+    conversation (the right-hand sides all read the row as it was), in one statement on
+    PostgreSQL, however many conversations."""
+    if not bumps:
+        return
+    if session.get_bind().dialect.name == "postgresql":
+        columns = (
+            [b.conversation_id for b in bumps],
+            [b.added for b in bumps],
+            [b.unread for b in bumps],
+            [b.last_id for b in bumps],
+            [b.snippet for b in bumps],
+        )
+        session.connection().exec_driver_sql(_BUMP_POSTGRES, columns)
+        return
     execute_many(
         session,
-        "UPDATE conversations SET message_count = message_count + ?, "
-        "unread_count = unread_count + ? WHERE id = ?",
-        [(b.added, b.unread, b.conversation_id) for b in bumps],
+        _BUMP,
+        [(b.added, b.unread, b.last_id, b.snippet, b.last_id, b.conversation_id) for b in bumps],
     )
-    execute_many(
-        session,
-        "UPDATE conversations SET last_message_id = ?, snippet = ? "
-        "WHERE id = ? AND last_message_id < ?",
-        [(b.last_id, b.snippet, b.conversation_id, b.last_id) for b in bumps],
-    )
+
+
+_BUMP = (
+    "UPDATE conversations SET message_count = message_count + ?, "
+    "unread_count = unread_count + ?, "
+    "snippet = CASE WHEN last_message_id < ? THEN ? ELSE snippet END, "
+    "last_message_id = max(last_message_id, ?) WHERE id = ?"
+)
+_BUMP_POSTGRES = (
+    "UPDATE conversations AS c SET message_count = c.message_count + v.added, "
+    "unread_count = c.unread_count + v.unread, "
+    "snippet = CASE WHEN c.last_message_id < v.last_id THEN v.snippet ELSE c.snippet END, "
+    "last_message_id = GREATEST(c.last_message_id, v.last_id) "
+    "FROM unnest(%s::bigint[], %s::integer[], %s::integer[], %s::bigint[], %s::text[]) "
+    "AS v(id, added, unread, last_id, snippet) WHERE c.id = v.id"
+)
 
 
 def refresh(session: Session, conversation_ids: set[int]) -> None:
