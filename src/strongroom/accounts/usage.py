@@ -59,7 +59,13 @@ def lock_account(session: Session, account_id: int) -> None:
         session.info["locked_accounts"] = held
     if account_id in held[1]:
         return
-    session.execute(select(Account.id).where(Account.id == account_id).with_for_update())
+    # FOR NO KEY UPDATE (PostgreSQL): writers of the account queue as with FOR UPDATE, but rows
+    # of other tables that merely refer to the account (a stager's chunk rows, on another
+    # connection) can still be inserted: their foreign-key check takes a KEY SHARE lock, which
+    # FOR UPDATE blocks until this transaction ends.
+    session.execute(
+        select(Account.id).where(Account.id == account_id).with_for_update(key_share=True)
+    )
     held[1].add(account_id)
 
 

@@ -1,0 +1,62 @@
+"""Finding stored copies costs one index look-up per message of the batch, however many
+messages the account holds and whatever the database's statistics say (SQLite and PostgreSQL).
+
+After a big import PostgreSQL's planner statistics lag behind (autovacuum analyses a table only
+now and then); a fingerprint ``IN`` list was then answered by reading every message of the
+account, each batch."""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+
+from strongroom.messages import ingest
+from strongroom.messages.records import MessageRecord
+from strongroom.runtime import Runtime
+from tests.factories import store_records, vault_user
+
+T0 = 1_700_000_000_000
+
+
+def test_matching_reads_only_the_batch_s_own_candidates(runtime: Runtime) -> None:
+    account = vault_user(runtime)
+    who = "+15550100001"
+    records = [
+        MessageRecord(kind="sms", direction="in", date_ms=T0 + i * 60_000, body=f"m{i}",
+                      sender=who, participants=[who])
+        for i in range(3000)
+    ]  # fmt: skip
+    store_records(runtime, account, records)
+    again = store_records(runtime, account, records[1000:1010])
+    assert [o.status for o in again] == ["duplicate"] * 10
+
+    with runtime.db.read() as s:
+        connection = s.connection()
+        if runtime.db.is_sqlite:
+            # A range of ids per run of nearby seconds, through the (account, id) index.
+            lo = ingest.ids.first_id_at(T0 + 1000 * 60_000)
+            sql = ingest._STORED_IN_RANGES.replace("(*)", "(?, ?)")
+            plan = " ".join(
+                str(row[-1])
+                for row in connection.exec_driver_sql(
+                    "EXPLAIN QUERY PLAN " + sql, (lo, lo + 10**9, account)
+                )
+            )
+            assert "USING INDEX ix_messages_account_id" in plan or "PRIMARY KEY" in plan
+            assert "SCAN m" not in plan
+        else:
+            fingerprints = [
+                bytes(row[0])
+                for row in s.execute(
+                    text("SELECT fingerprint FROM messages WHERE account_id = :a LIMIT 10"),
+                    {"a": account},
+                )
+            ]
+            lines = [
+                str(row[0])
+                for row in connection.exec_driver_sql(
+                    "EXPLAIN (ANALYZE, FORMAT TEXT) " + ingest._STORED, (fingerprints, account)
+                )
+            ]
+            plan = "\n".join(lines)
+            assert "Index Scan using ix_messages_account_fingerprint" in plan, plan
+            assert "Rows Removed by Filter" not in plan, plan
