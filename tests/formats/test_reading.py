@@ -3,6 +3,7 @@ busy caller, and a reader that dies or a caller that stops early leaves nothing 
 
 from __future__ import annotations
 
+import base64
 import os
 import signal
 import threading
@@ -12,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from strongroom.formats import READERS, BadInput, ReadOptions, reading
-from strongroom.messages.records import MessageRecord
-from tests.formats.builders import sms, smses, write
+from strongroom.messages.records import InlineContent, MessageRecord
+from tests.formats.builders import mms, part, sms, smses, write
 
 T0 = 1_700_000_000_000
 
@@ -108,3 +109,44 @@ def test_a_reader_stopped_and_continued_loses_nothing(tmp_path: Path) -> None:
                     pass
             time.sleep(0.002)  # a busy caller: the pipe fills and the reader blocks in write
     assert bodies == [f"message {i} " + "x" * 200 for i in range(n)]
+
+
+def test_a_hand_over_carries_a_bounded_amount_of_attachments_in_memory(tmp_path: Path) -> None:
+    """Small attachments travel inside hand-overs, up to a budget; the rest go by file, so the
+    queue's memory is bounded whatever the file holds (here, every record a 200 KiB picture)."""
+    pictures = [bytes([i]) * 200_000 for i in range(60)]
+    records = [
+        mms(
+            [part(ct="image/jpeg", name=f"{i}.jpg", text="null",
+                  data=base64.b64encode(p).decode())],
+            [("+15550100001", 137)],
+            date=str(T0 + i * 1000),
+        )
+        for i, p in enumerate(pictures)
+    ]  # fmt: skip
+    path = write(tmp_path / "pictures.xml", smses(*records))
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    got: list[bytes] = []
+    kinds: set[str] = set()
+    with reading.batches(
+        READERS["sbr-xml"], path, ReadOptions(scratch=scratch), in_child=True
+    ) as source:
+        for batch in source.batches:
+            held = [
+                p.content
+                for r in batch
+                if isinstance(r, MessageRecord)
+                for p in r.parts
+                if isinstance(p.content, InlineContent)
+            ]
+            assert sum(c.size for c in held) <= reading.INLINE_PER_HANDOVER
+            for r in batch:
+                assert isinstance(r, MessageRecord)
+                got += [p.content.read() for p in r.parts]
+                for p in r.parts:
+                    kinds.add(type(p.content).__name__)
+                    p.content.discard()
+    assert got == pictures
+    assert kinds == {"InlineContent", "FileContent"}
+    assert not any(scratch.iterdir())

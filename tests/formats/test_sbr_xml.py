@@ -9,7 +9,7 @@ import pytest
 
 from strongroom.formats.base import BadInput, ReadOptions
 from strongroom.formats.sbr_xml import SbrXmlReader
-from strongroom.messages.records import FileContent
+from strongroom.messages.records import FileContent, InlineContent
 from tests.formats.builders import (
     PNG,
     call,
@@ -24,6 +24,8 @@ from tests.formats.builders import (
 
 READER = SbrXmlReader()
 PNG64 = base64.b64encode(PNG).decode()
+BIG = bytes(range(256)) * 1200  # 300 KiB: over the in-memory limit, so it is spooled
+BIG64 = base64.b64encode(BIG).decode()
 
 
 def read(tmp_path: Path, text: str, encoding: str = "utf-8", **options: object):
@@ -319,6 +321,20 @@ def test_attachments_are_spooled_into_the_scratch_folder(tmp_path):
     assert not any(scratch.iterdir())
 
 
+def test_small_attachments_stay_in_memory_and_large_ones_are_spooled(tmp_path):
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    text = smses(
+        mms([part(ct="image/png", data=PNG64), part(ct="image/jpeg", data=BIG64)], [(ANN, 137)])
+    )
+    records = list(READER.read(write(tmp_path / "sms.xml", text), ReadOptions(scratch=scratch)))
+    small, large = (p.content for p in records[0].parts)
+    assert isinstance(small, InlineContent) and small.read() == PNG
+    assert isinstance(large, FileContent) and large.read() == BIG
+    assert list(scratch.iterdir()) == [large.path]
+    large.discard()
+
+
 def test_base64_with_line_breaks_is_decoded(tmp_path):
     wrapped = "&#10;".join(PNG64[i : i + 20] for i in range(0, len(PNG64), 20))
     message = read(tmp_path, smses(mms([part(ct="image/png", data=wrapped)], [(ANN, 137)])))
@@ -365,7 +381,7 @@ def test_byte_identical_records_are_read_once_and_noted(tmp_path):
 
 
 def test_identical_mms_are_read_once_and_their_spooled_parts_freed(tmp_path):
-    one = mms([part(ct="image/png", data=PNG64)], [(ANN, 137)])
+    one = mms([part(ct="image/png", data=BIG64)], [(ANN, 137)])
     scratch = tmp_path / "scratch"
     scratch.mkdir()
     result = read(tmp_path, smses(one, one), scratch=scratch)
@@ -433,7 +449,7 @@ def test_decoding_declared_in_an_unknown_encoding_is_refused(tmp_path):
 def test_a_cut_inside_an_mms_leaves_no_spooled_files_behind(tmp_path):
     scratch = tmp_path / "scratch"
     scratch.mkdir()
-    text = smses(mms([part(ct="image/png", data=PNG64), part(text="x")], [(ANN, 137)]))
+    text = smses(mms([part(ct="image/png", data=BIG64), part(text="x")], [(ANN, 137)]))
     cut = text.index('<part seq="0" ct="text/plain"')
     result = read(tmp_path, text[:cut], scratch=scratch)
     assert result.messages == [] and result.problems
@@ -443,7 +459,7 @@ def test_a_cut_inside_an_mms_leaves_no_spooled_files_behind(tmp_path):
 def test_closing_the_reader_early_deletes_waiting_attachments(tmp_path):
     scratch = tmp_path / "scratch"
     scratch.mkdir()
-    waiting = mms([part(ct="image/png", data=PNG64)], [(ANN, 137), (OWNER, 151), (BOB, 151)])
+    waiting = mms([part(ct="image/png", data=BIG64)], [(ANN, 137), (OWNER, 151), (BOB, 151)])
     path = write(
         tmp_path / "w.xml", smses(waiting.replace(f'address="{ANN}"', 'address="g@x"'), sms())
     )

@@ -32,10 +32,13 @@ from typing import IO, Any
 from strongroom.formats import READERS, BadInput, Reader, ReadOptions
 from strongroom.messages.handles import normalise_many
 from strongroom.messages.preparing import attach
-from strongroom.messages.records import MessageRecord, Record
+from strongroom.messages.records import FileContent, InlineContent, MessageRecord, Record
 
 BATCH = 250
 """Records per hand-over."""
+INLINE_PER_HANDOVER = 2 * 1024 * 1024
+"""Attachment bytes one hand-over may carry in memory (the rest go by file)."""
+_SMALL = 4096
 QUEUED = 16
 """Hand-overs the caller's thread may hold before the reader waits (two import batches)."""
 _LENGTH = 8
@@ -57,13 +60,15 @@ def _child(reader_name: str, path: str) -> None:
         region = options.default_region
         owner = frozenset(normalise_many(list(options.owner_numbers), region))
         batch: list[Record] = []
+        held = 0
         for record in READERS[reader_name].read(Path(path), options):
             if isinstance(record, MessageRecord):
+                held += _hold_or_spool(record, INLINE_PER_HANDOVER - held, options.scratch)
                 attach(record, region, owner)  # on this core, not the storing one
             batch.append(record)
             if len(batch) >= BATCH:
                 send(("records", batch))
-                batch = []
+                batch, held = [], 0
         send(("records", batch))
         send(("end", None))
     except BadInput as e:
@@ -72,6 +77,21 @@ def _child(reader_name: str, path: str) -> None:
         pass  # the parent stopped reading
     except Exception as e:  # noqa: BLE001 - reported to the parent, which raises it
         send(("bad", ("BadInput", f"{Path(path).name}: cannot be read ({e})")))
+
+
+def _hold_or_spool(record: MessageRecord, room: int, scratch: Path | None) -> int:
+    """Keep ``record``'s parts held in memory while they fit in ``room`` bytes; spool the others
+    to files.  Returns the bytes kept.  Readers keep small attachments in memory; this bounds
+    what one hand-over, and so the queue, holds whatever the input."""
+    kept = 0
+    for part in record.parts:
+        content = part.content
+        if isinstance(content, InlineContent) and content.size > _SMALL:
+            if content.size <= room - kept:
+                kept += content.size
+            else:
+                part.content = FileContent.spool(iter((content.data,)), scratch)
+    return kept
 
 
 # Frames are written and read with plain system calls, never through io's buffered objects:

@@ -38,6 +38,10 @@ SLICE = 4 << 20
 """Base64 characters decoded at a time (a multiple of 4)."""
 INLINE_TEXT_LIMIT = 256 * 1024
 """Text parts up to this size stay in memory; larger ones are spooled like attachments."""
+INLINE_DATA_LIMIT = 4 * 256 * 1024 // 3
+"""Base64 ``data`` decoding to up to 256 KiB is kept in memory (a picture of a message, most
+often); larger attachments are spooled.  A reading process moves what a hand-over cannot hold to
+files (:data:`strongroom.formats.reading.INLINE_PER_HANDOVER`)."""
 TEXT_PARTS = ("text/plain", "application/smil")
 """Parts the app writes as a ``text`` attribute; every other part goes in ``data``."""
 PART_FIELDS = frozenset({"ct", "text", "data"})
@@ -118,6 +122,8 @@ class MmsBuilder:
         data = optional(attrs.get("data"))
         if data:
             try:
+                if len(data) <= INLINE_DATA_LIMIT:  # lxml holds it already; no file for it
+                    return InlineContent(b"".join(decode_base64(data)))
                 return FileContent.spool(decode_base64(data), self.scratch)
             except binascii.Error as e:
                 self.problems.append(
