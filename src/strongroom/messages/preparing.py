@@ -14,6 +14,7 @@ import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from json.encoder import encode_basestring_ascii as _quoted
 
 from strongroom.errors import InvalidInput
@@ -28,11 +29,22 @@ KINDS = ("sms", "mms", "imessage", "rcs")
 
 def participants_key(values: Iterable[str]) -> str:
     """A conversation's identity: a hash of its participants' normalised handles."""
-    return hashlib.sha256("\x1f".join(sorted(set(values))).encode()).hexdigest()
+    return _key_of(tuple(sorted(set(values))))
+
+
+@lru_cache(maxsize=1 << 14)
+def _key_of(sorted_values: tuple[str, ...]) -> str:
+    # Messages come conversation by conversation: most keys were just made.
+    return hashlib.sha256("\x1f".join(sorted_values).encode()).hexdigest()
 
 
 def settings_key(region: str, owner: Iterable[str]) -> str:
     """Names the settings a message was prepared under (region and the owner's handles)."""
+    return _settings_key(region, frozenset(owner))
+
+
+@lru_cache(maxsize=64)
+def _settings_key(region: str, owner: frozenset[str]) -> str:
     return region + "\x1f" + "\x1f".join(sorted(owner))
 
 
