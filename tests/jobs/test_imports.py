@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import pickle
+import threading
 import zipfile
 from dataclasses import replace
 from pathlib import Path
@@ -159,6 +160,8 @@ def test_an_import_stopped_half_way_completes_when_run_again(
 
     with pytest.raises(Crash):
         run_import(runtime, account, [path], progress=crash_after_two_batches)
+    # the batch being staged when it stopped was waited for: no thread of the import is left
+    assert not [t for t in threading.enumerate() if t.name.startswith("strongroom-import")]
     stored = count(runtime, Message, account)
     assert 0 < stored < 41
     report = run_import(runtime, account, [path])
