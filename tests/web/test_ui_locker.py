@@ -156,3 +156,37 @@ def test_the_trash_lists_deleted_files_and_the_file_page_says_so(phone, browser)
     page = browser.get(f"/locker/f/{doomed['id']}")
     assert page.status_code == 200 and "In the trash since" in page.text
     assert _names(browser.get("/locker/files/Notes").text) == ["kept.txt"]
+
+
+def test_the_trash_shows_a_deleted_folder_as_one_row_and_pages_the_files_deleted_alone(
+    phone, browser
+):
+    manifest = [{"name": f"n{i:02}.txt", "folder": "Notes"} for i in range(62)]
+    files = [("file", (m["name"], m["name"].encode())) for m in manifest]
+    r = phone.http.post("/api/v1/files/batch", data={"manifest": json.dumps(manifest)}, files=files)
+    for f in r.json()["files"]:
+        phone.call("DELETE", f"/api/v1/files/{f['id']}")
+    for name, data in [("a.jpg", b"aa"), ("b.txt", b"bbb"), ("c.txt", b"c" * 2000)]:
+        put(phone, data, name, "Trips/Alps")
+    alps = phone.call("GET", "/api/v1/folders", params={"parent": "Trips"})["folders"][0]
+    phone.call("DELETE", f"/api/v1/folders/{alps['id']}")
+
+    first = browser.get("/locker/trash")
+    folders = re.findall(r'<li class="item folder trashed" data-folder-id="(\d+)"', first.text)
+    assert folders == [alps["id"]]
+    row = first.text[first.text.index('data-folder-id="') :]
+    row = row[: row.index("</li>")]
+    assert re.search(r"Trips</span> · Folder · 3 files · 2.0 kB · deleted", row), row
+    assert 'aria-label="Restore the folder Alps"' in row
+    assert 'aria-label="Delete the folder Alps forever"' in row
+    shown = _names(first.text)
+    assert len(shown) == 60 and not {"a.jpg", "b.txt", "c.txt"} & set(shown)
+    more = re.search(r'<li class="more" data-next="([^"]+)"', first.text)
+    assert more is not None
+    rest = browser.get(more.group(1).replace("&amp;", "&") + "&partial=1")
+    assert "data-folder-id" not in rest.text  # the folders come on the first page only
+    assert sorted(shown + _names(rest.text)) == [f"n{i:02}.txt" for i in range(62)]
+
+    phone.call("DELETE", "/api/v1/trash")
+    empty = browser.get("/locker/trash")
+    assert "data-folder-id" not in empty.text and "Empty trash" not in empty.text

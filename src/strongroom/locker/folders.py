@@ -130,7 +130,11 @@ def move(session: Session, account_id: int, folder_id: int, new_path: str, now: 
         ensure(session, account_id, target[:-1], now)
     old, new = folder.path, join_path(target)
     moved = session.scalars(
-        select(Folder).where(Folder.account_id == account_id, _under(old))
+        select(Folder).where(
+            Folder.account_id == account_id,
+            _under(old),
+            Folder.trashed_at.is_(None),  # a trashed folder once at this path keeps it
+        )
     ).all()
     for f in moved:
         f.path = new + f.path[len(old) :]
@@ -175,15 +179,7 @@ def restore(session: Session, account_id: int, folder_id: int, now: int) -> int:
     parent = split_path(folder.path)[:-1]
     if parent:
         ensure(session, account_id, parent, now)
-    below = list(
-        session.scalars(
-            select(Folder.id).where(
-                Folder.account_id == account_id,
-                _under(folder.path),
-                Folder.trashed_at == folder.trashed_at,
-            )
-        )
-    )
+    below = trashed_with(session, folder)
     session.execute(update(Folder).where(Folder.id.in_(below)).values(trashed_at=None))
     files = list(session.scalars(select(File.id).where(File.trashed_with == folder_id)))
     session.execute(
@@ -192,3 +188,17 @@ def restore(session: Session, account_id: int, folder_id: int, now: int) -> int:
     changes.record(session, account_id, "folder", [(f, changes.CREATED) for f in below], now)
     changes.record(session, account_id, "file", [(f, changes.CREATED) for f in files], now)
     return len(files)
+
+
+def trashed_with(session: Session, folder: Folder) -> list[int]:
+    """A trashed folder and the subfolders trashed with it.  Another folder once at the same
+    path, deleted in the same millisecond, is not one of them."""
+    prefix = folder.path + "/"
+    below = session.scalars(
+        select(Folder.id).where(
+            Folder.account_id == folder.account_id,
+            func.substr(Folder.path, 1, len(prefix)) == prefix,
+            Folder.trashed_at == folder.trashed_at,
+        )
+    )
+    return [folder.id, *below]

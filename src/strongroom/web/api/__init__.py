@@ -16,6 +16,7 @@ from strongroom.web.api import (
     messages,
     shares,
     system,
+    trash,
     uploads,
 )
 
@@ -28,6 +29,7 @@ MODULES = (
     uploads,
     files,
     folders,
+    trash,
     albums,
     shares,
     exports,

@@ -1,5 +1,6 @@
 """The locker's files: listing by category or folder, download (Range), changes, by-hash,
-rename/move/copy, trash, versions, thumbnails, zip downloads and usage."""
+rename/move/copy, trash, versions, thumbnails, zip downloads and usage (the trash itself is
+``trash.py``)."""
 
 from __future__ import annotations
 
@@ -348,16 +349,6 @@ def zip_files(body: ZipIn, user: CurrentUser, rt: RuntimeDep) -> StreamingRespon
             "Cache-Control": "no-store",
         },
     )
-
-
-class TrashOut(BaseModel):
-    emptied: int
-
-
-@router.delete("/trash", summary="Empty the trash (deleted for good)")
-def empty_trash(user: CurrentUser, rt: RuntimeDep) -> TrashOut:
-    with rt.db.write() as s:
-        return TrashOut(emptied=files_mod.empty_trash(s, user.account_id))
 
 
 class UsageOut(BaseModel):

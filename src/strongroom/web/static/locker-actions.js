@@ -1,7 +1,8 @@
 /* Strongroom locker: what the buttons do — to the selected files (download as a zip, move, add
    to an album, delete with Undo, restore), to one file (share, rename, versions), to folders,
-   albums (their order and cover) and the trash — and the music player.  Every change goes
-   through the JSON API; locker.js calls S.locker.act for each button pressed. */
+   albums (their order and cover) and the trash (a deleted folder is one row: restore it or delete
+   it forever, like a file) — and the music player.  Every change goes through the JSON API;
+   locker.js calls S.locker.act for each button pressed. */
 "use strict";
 
 (function () {
@@ -241,6 +242,10 @@
       await S.locker.refresh();
       const link = document.querySelector('li.folder[data-folder-id="' + id + '"] .row-name');
       if (link) link.focus();
+    } else if (action === "restore-folder") {
+      restoreFolder(row);
+    } else if (action === "purge-folder") {
+      purgeFolder(row);
     } else if (action === "trash-folder") {
       try {
         await S.api("DELETE", "/api/v1/folders/" + id);
@@ -256,6 +261,52 @@
       } catch (err) { S.error("The folder could not be brought back: " + err.message + "."); }
       S.locker.refresh();
     }
+  }
+
+  /* After a row of the trash went: the keyboard carries on from the row now in its place. */
+  function rowIndex(row) { return Array.from(row.parentNode.children).indexOf(row); }
+
+  function focusRow(at) {
+    const rows = Array.from(document.querySelectorAll("#listing > li.item"));
+    const row = rows[Math.min(at, rows.length - 1)];
+    const button = row && row.querySelector(".row-actions button");
+    if (button) button.focus();
+  }
+
+  async function restoreFolder(row) {
+    const at = rowIndex(row);
+    const files = Number(row.dataset.files);
+    try {
+      await S.api("POST", "/api/v1/folders/" + row.dataset.folderId + "/restore");
+    } catch (err) {
+      S.error("“" + row.dataset.name + "” was not restored: " + err.message + ".");
+      return;
+    }
+    S.toast("“" + row.dataset.path + "” is back" + (files ? ", with " + plural(files, "file") : "") + ".");
+    await S.locker.refresh();
+    focusRow(at);
+  }
+
+  async function purge(row, what, path, done) {
+    const at = rowIndex(row);
+    const sure = await D.ask({ title: "Delete " + what + " forever?", text: "It is deleted for good and its space is freed. This cannot be undone.", ok: "Delete forever", danger: true });
+    if (!sure) return;
+    try {
+      await S.api("DELETE", path);
+    } catch (err) {
+      S.error("It was not deleted: " + err.message + ".");
+      return;
+    }
+    S.toast(done);
+    await S.locker.refresh();
+    focusRow(at);
+  }
+
+  async function purgeFolder(row) {
+    const files = Number(row.dataset.files);
+    await purge(row, "the folder “" + row.dataset.name + "”" + (files ? " and " + plural(files, "file") + " in it" : ""),
+      "/api/v1/trash/folders/" + row.dataset.folderId,
+      "“" + row.dataset.name + "” deleted for good.");
   }
 
   async function newFolder() {
@@ -391,6 +442,7 @@
     else if (action === "new-folder") newFolder();
     else if (action === "empty-trash") emptyTrash();
     else if (action === "restore-one" && li) restoreFiles([li.dataset.id]);
+    else if (action === "purge-one" && li) purge(li, "“" + li.dataset.name + "”", "/api/v1/trash/files/" + li.dataset.id, "“" + li.dataset.name + "” deleted for good.");
     else if (action === "play" && li) play(li);
     else if (action.endsWith("-item") && li && view === "album") albumItemAction(action, li, button);
     else if (action.endsWith("-album")) albumAction(action);

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from strongroom.accounts import usage
 from strongroom.accounts.auth import Principal
 from strongroom.errors import InvalidInput, NotFound
-from strongroom.locker import albums, folders
+from strongroom.locker import albums, folders, trash
 from strongroom.locker import files as files_mod
 from strongroom.locker.downloads import file_entries
 from strongroom.locker.files import FileView, Sort
@@ -206,17 +206,20 @@ def files_page(
 
 @router.get("/locker/trash")
 def trash_page(request: Request, rt: RuntimeDep, cursor: str | None = None) -> Response:
+    """Deleted folders (one row each, on the first page), then files deleted on their own."""
     principal = require_user(request, rt)
     if isinstance(principal, Response):
         return principal
     with rt.db.read() as s:
         context = _header(s, principal, "trash")
-        tiles, more = _page(s, principal.account_id, cursor, trashed=True)
+        tiles, more = _page(s, principal.account_id, cursor, trashed=True, alone=True)
+        gone = [] if cursor else trash.trashed_folders(s, principal.account_id)
     context.update(
         {
             "title": "Trash",
             "layout": "rows",
             "view": "trash",
+            "trashed_folders": gone,
             "tiles": tiles,
             "next_url": _next_url(request, more),
             "older_page": cursor is not None,

@@ -1,0 +1,100 @@
+"""The trash in a real browser: a deleted folder is one row; it comes back with its files (or
+the page says why not), and is deleted forever after a confirmation, with the keyboard alone."""
+
+from __future__ import annotations
+
+from playwright.sync_api import Page, expect
+
+from tests.factories import make_user
+from tests.web.ui.browsing import log_in
+from tests.web.ui.browsing import watch_console as watch
+from tests.web.ui.locker_scenes import device, put
+
+
+def _api(page: Page, server_url: str, path: str, **params: str) -> dict:
+    return page.request.get(f"{server_url}/api/v1/{path}", params=params).json()
+
+
+def test_a_deleted_folder_is_one_row_restored_or_deleted_forever(server, page: Page, shots):
+    problems = watch(page)
+    make_user(server.runtime)
+    with device(server.url) as phone:
+        for name in ("one.jpg", "two.jpg", "three.jpg", "four.jpg"):
+            put(
+                phone,
+                name.encode() * 100,
+                name,
+                "Holiday" if name != "four.jpg" else "Holiday/Day 2",
+            )
+        loose = put(phone, b"old notes", "notes.txt")
+        phone.call("DELETE", f"/api/v1/files/{loose['id']}")
+        log_in(page, server.url)
+        page.goto(f"{server.url}/locker/files")
+        page.get_by_role("button", name="Move the folder Holiday to the trash").click()
+        toast = page.locator("#toast")
+        expect(toast).to_contain_text("“Holiday” and everything in it moved to the trash")
+
+        page.get_by_role("navigation", name="Main").get_by_role("link", name="Trash").click()
+        rows = page.locator("#listing li.item")
+        expect(rows).to_have_count(2)  # the folder, and the file deleted on its own
+        folder = rows.first
+        expect(folder.locator(".row-name")).to_have_text("Holiday")
+        expect(folder.locator(".row-meta")).to_contain_text("4 files · 3.1 kB · deleted")
+        expect(rows.nth(1).locator(".row-name")).to_have_text("notes.txt")
+        shot = shots / "trash-folder.png"
+        page.screenshot(path=str(shot))
+
+        # Its path is taken again: restoring says what to do, and nothing changes.
+        phone.call("POST", "/api/v1/folders", json={"path": "Holiday"})
+        restore = folder.get_by_role("button", name="Restore the folder Holiday")
+        restore.focus()
+        page.keyboard.press("Enter")
+        expect(toast).to_have_class("toast error")
+        expect(toast).to_contain_text(
+            "“Holiday” was not restored: there is a folder 'Holiday' again; rename it first."
+        )
+        expect(rows).to_have_count(2)
+        live = _api(page, server.url, "folders")["folders"]
+        phone.call("PATCH", f"/api/v1/folders/{live[0]['id']}", json={"path": "Holiday 2"})
+        expect(restore).to_be_focused()
+
+        page.keyboard.press("Enter")
+        expect(toast).to_contain_text("“Holiday” is back, with 4 files.")
+        expect(rows).to_have_count(1)
+        expect(rows.first.get_by_role("button", name="Restore notes.txt")).to_be_focused()
+        back = _api(page, server.url, "files", folder="Holiday")["files"]
+        assert sorted(f["name"] for f in back) == ["one.jpg", "three.jpg", "two.jpg"]
+        assert len(_api(page, server.url, "files", folder="Holiday/Day 2")["files"]) == 1
+
+        page.goto(f"{server.url}/locker/files")
+        page.get_by_role("button", name="Move the folder Holiday to the trash").click()
+        expect(toast).to_contain_text("moved to the trash")
+        page.goto(f"{server.url}/locker/trash")
+        expect(rows).to_have_count(2)
+        used = _api(page, server.url, "usage")["used_bytes"]
+
+        forever = rows.first.get_by_role("button", name="Delete the folder Holiday forever")
+        forever.click()
+        confirm = page.get_by_role(
+            "dialog", name="Delete the folder “Holiday” and 4 files in it forever?"
+        )
+        expect(confirm).to_contain_text("cannot be undone")
+        confirm.get_by_role("button", name="Cancel").click()
+        expect(rows).to_have_count(2)
+        forever.focus()
+        page.keyboard.press("Enter")
+        confirm.get_by_role("button", name="Delete forever").click()
+        expect(toast).to_contain_text("“Holiday” deleted for good.")
+        expect(rows).to_have_count(1)
+        expect(rows.first.locator(".row-name")).to_have_text("notes.txt")
+        assert _api(page, server.url, "usage")["used_bytes"] == used - 3100
+        assert _api(page, server.url, "trash/folders")["folders"] == []
+
+        rows.first.get_by_role("button", name="Delete notes.txt forever").click()
+        page.get_by_role("dialog", name="Delete “notes.txt” forever?").get_by_role(
+            "button", name="Delete forever"
+        ).click()
+        expect(page.get_by_role("heading", name="The trash is empty")).to_be_visible()
+        assert _api(page, server.url, "usage")["used_bytes"] == 0
+    expected = [p for p in problems if p.startswith("409 for fetch ")]
+    assert len(expected) == 1 and problems == expected, problems
