@@ -267,3 +267,15 @@ def test_streaming_a_large_blob_uses_constant_memory(tmp_path) -> None:
 
     assert total == 128 * MiB
     assert put_peak < 8 * MiB and get_peak < 8 * MiB
+
+
+def test_put_many_stores_readable_blobs_and_leaves_no_temporary_files(tmp_path):
+    store = LocalBlobStore(tmp_path / "blobs")
+    vault = Vault(store, VaultKey(os.urandom(32), "cd" * 16))
+    pieces = [os.urandom(1000), os.urandom(300_000)]
+    sizes = vault.put_many([(vault.key.blob_id(p), p) for p in pieces])
+    for piece, size in zip(pieces, sizes, strict=True):
+        blob_id = vault.key.blob_id(piece)
+        assert vault.read(blob_id) == piece
+        assert store.size(vault.name_of(blob_id)) == size
+    assert list(store.tmp.iterdir()) == []

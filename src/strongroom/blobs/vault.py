@@ -221,6 +221,14 @@ class Vault:
             stored = out.commit(name)
         return StoredBlob(blob_id, len(view), stored)
 
+    def put_many(self, items: list[tuple[str, bytes]]) -> list[int]:
+        """Store several blobs, ``(blob_id, plaintext)`` with ids from :meth:`VaultKey.blob_id`,
+        and make them durable (one ``sync`` for all) before returning; their stored sizes, in
+        order.  Raises BlobStoreError."""
+        sizes = [self.put(data, deferred=True, blob_id=b).stored_size for b, data in items]
+        self.store.sync()
+        return sizes
+
     def put_stream(self, pieces: Iterable[bytes | bytearray | memoryview]) -> StoredBlob:
         """Store content of any size from an iterable in constant memory.
 
