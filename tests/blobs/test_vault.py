@@ -269,13 +269,29 @@ def test_streaming_a_large_blob_uses_constant_memory(tmp_path) -> None:
     assert put_peak < 8 * MiB and get_peak < 8 * MiB
 
 
-def test_put_many_stores_readable_blobs_and_leaves_no_temporary_files(tmp_path):
-    store = LocalBlobStore(tmp_path / "blobs")
-    vault = Vault(store, VaultKey(os.urandom(32), "cd" * 16))
-    pieces = [os.urandom(1000), os.urandom(300_000)]
+def test_put_many_in_sealer_processes_stores_readable_durable_blobs(tmp_path):
+    from strongroom.blobs.sealers import SealerPool
+
+    store = LocalBlobStore(tmp_path / "blobs", sealer_processes=2)
+    assert isinstance(store.sealers, SealerPool)
+    vault = Vault(store, VaultKey(os.urandom(32), "ab" * 16))
+    pieces = [os.urandom(300_000 + i) for i in range(8)]  # 2.3 MiB: above the batch minimum
     sizes = vault.put_many([(vault.key.blob_id(p), p) for p in pieces])
-    for piece, size in zip(pieces, sizes, strict=True):
-        blob_id = vault.key.blob_id(piece)
-        assert vault.read(blob_id) == piece
-        assert store.size(vault.name_of(blob_id)) == size
-    assert list(store.tmp.iterdir()) == []
+    try:
+        assert store.sealers._pool is not None  # the processes did the writing
+        for piece, size in zip(pieces, sizes, strict=True):
+            blob_id = vault.key.blob_id(piece)
+            assert vault.read(blob_id) == piece
+            assert store.size(vault.name_of(blob_id)) == size
+        assert list(store.tmp.iterdir()) == []  # nothing half-written left behind
+    finally:
+        store.sealers.close()
+
+
+def test_put_many_without_sealers_or_for_a_small_batch_writes_in_this_thread(tmp_path):
+    store = LocalBlobStore(tmp_path / "blobs", sealer_processes=2)
+    vault = Vault(store, VaultKey(os.urandom(32), "cd" * 16))
+    small = [os.urandom(1000), os.urandom(2000)]
+    assert vault.put_many([(vault.key.blob_id(p), p) for p in small])
+    assert store.sealers is not None and store.sealers._pool is None  # never started
+    assert [vault.read(vault.key.blob_id(p)) for p in small] == small

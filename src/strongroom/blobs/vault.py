@@ -223,8 +223,17 @@ class Vault:
 
     def put_many(self, items: list[tuple[str, bytes]]) -> list[int]:
         """Store several blobs, ``(blob_id, plaintext)`` with ids from :meth:`VaultKey.blob_id`,
-        and make them durable (one ``sync`` for all) before returning; their stored sizes, in
-        order.  Raises BlobStoreError."""
+        and make them durable before returning; their stored sizes, in order.
+
+        A large batch goes to the store's sealer processes when it has them (a server then
+        stores chunks on more than one core); otherwise each is written here, then one
+        ``sync``.  Raises BlobStoreError.
+        """
+        sealers = self.store.sealers
+        if sealers is not None and sum(len(data) for _, data in items) >= sealers.min_batch:
+            sizes = sealers.put_many(self.key, items)
+            if sizes is not None:
+                return sizes
         sizes = [self.put(data, deferred=True, blob_id=b).stored_size for b, data in items]
         self.store.sync()
         return sizes
