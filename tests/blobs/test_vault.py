@@ -295,3 +295,45 @@ def test_put_many_without_sealers_or_for_a_small_batch_writes_in_this_thread(tmp
     assert vault.put_many([(vault.key.blob_id(p), p) for p in small])
     assert store.sealers is not None and store.sealers._pool is None  # never started
     assert [vault.read(vault.key.blob_id(p)) for p in small] == small
+
+
+def test_sealer_processes_exit_when_the_server_process_is_killed(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    script = f"""
+import os, sys
+from pathlib import Path
+from strongroom.blobs.local import LocalBlobStore
+from strongroom.blobs.vault import Vault, VaultKey
+if __name__ == "__main__":
+    store = LocalBlobStore(Path({str(tmp_path / "blobs")!r}), sealer_processes=2)
+    vault = Vault(store, VaultKey(os.urandom(32), "ef" * 16))
+    pieces = [os.urandom(600_000) for _ in range(4)]
+    vault.put_many([(vault.key.blob_id(p), p) for p in pieces])
+    print(" ".join(str(p.pid) for p in store.sealers._pool._processes.values()), flush=True)
+    sys.stdin.read()
+"""
+    with subprocess.Popen(
+        [sys.executable, "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    ) as server:
+        assert server.stdout is not None
+        workers = [int(p) for p in server.stdout.readline().split()]
+        assert len(workers) == 2
+        server.send_signal(signal.SIGKILL)  # no shutdown: the pool cannot stop its workers
+        server.wait()
+
+    def alive(pid: int) -> bool:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+
+    deadline = time.monotonic() + 10
+    while any(alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not any(alive(pid) for pid in workers)

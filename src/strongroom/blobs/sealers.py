@@ -19,6 +19,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import threading
+import time
 from concurrent.futures import BrokenExecutor, ProcessPoolExecutor
 from pathlib import Path
 
@@ -29,6 +30,18 @@ MIN_BATCH = 1024 * 1024
 less than the trip to another process."""
 
 _stores: dict[str, object] = {}  # per worker process: root -> LocalBlobStore
+
+
+def _watch_parent(parent: int) -> None:
+    """In a worker: exit as soon as the server process is gone.  A server that is killed (not
+    stopped) cannot shut its pool down, and an idle worker would otherwise wait forever."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="sealer-watchdog", daemon=True).start()
 
 
 def _seal_and_write(root: str, key: VaultKey, items: list[tuple[str, bytes]]) -> list[int]:
@@ -58,7 +71,10 @@ class SealerPool:
         with self._lock:
             if self._pool is None:
                 self._pool = ProcessPoolExecutor(
-                    self.processes, mp_context=multiprocessing.get_context("spawn")
+                    self.processes,
+                    mp_context=multiprocessing.get_context("spawn"),
+                    initializer=_watch_parent,
+                    initargs=(os.getpid(),),
                 )
             return self._pool
 
