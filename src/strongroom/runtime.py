@@ -46,6 +46,8 @@ class Runtime:
     clock: Clock = field(default_factory=SystemClock)
 
     def close(self) -> None:
+        if self.store.sealers is not None:
+            self.store.sealers.close()  # its worker processes, if any were started
         self.db.dispose()
 
 

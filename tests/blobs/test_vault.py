@@ -267,3 +267,73 @@ def test_streaming_a_large_blob_uses_constant_memory(tmp_path) -> None:
 
     assert total == 128 * MiB
     assert put_peak < 8 * MiB and get_peak < 8 * MiB
+
+
+def test_put_many_in_sealer_processes_stores_readable_durable_blobs(tmp_path):
+    from strongroom.blobs.sealers import SealerPool
+
+    store = LocalBlobStore(tmp_path / "blobs", sealer_processes=2)
+    assert isinstance(store.sealers, SealerPool)
+    vault = Vault(store, VaultKey(os.urandom(32), "ab" * 16))
+    pieces = [os.urandom(300_000 + i) for i in range(8)]  # 2.3 MiB: above the batch minimum
+    sizes = vault.put_many([(vault.key.blob_id(p), p) for p in pieces])
+    try:
+        assert store.sealers._pool is not None  # the processes did the writing
+        for piece, size in zip(pieces, sizes, strict=True):
+            blob_id = vault.key.blob_id(piece)
+            assert vault.read(blob_id) == piece
+            assert store.size(vault.name_of(blob_id)) == size
+        assert list(store.tmp.iterdir()) == []  # nothing half-written left behind
+    finally:
+        store.sealers.close()
+
+
+def test_put_many_without_sealers_or_for_a_small_batch_writes_in_this_thread(tmp_path):
+    store = LocalBlobStore(tmp_path / "blobs", sealer_processes=2)
+    vault = Vault(store, VaultKey(os.urandom(32), "cd" * 16))
+    small = [os.urandom(1000), os.urandom(2000)]
+    assert vault.put_many([(vault.key.blob_id(p), p) for p in small])
+    assert store.sealers is not None and store.sealers._pool is None  # never started
+    assert [vault.read(vault.key.blob_id(p)) for p in small] == small
+
+
+def test_sealer_processes_exit_when_the_server_process_is_killed(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    script = f"""
+import os, sys
+from pathlib import Path
+from strongroom.blobs.local import LocalBlobStore
+from strongroom.blobs.vault import Vault, VaultKey
+if __name__ == "__main__":
+    store = LocalBlobStore(Path({str(tmp_path / "blobs")!r}), sealer_processes=2)
+    vault = Vault(store, VaultKey(os.urandom(32), "ef" * 16))
+    pieces = [os.urandom(600_000) for _ in range(4)]
+    vault.put_many([(vault.key.blob_id(p), p) for p in pieces])
+    print(" ".join(str(p.pid) for p in store.sealers._pool._processes.values()), flush=True)
+    sys.stdin.read()
+"""
+    with subprocess.Popen(
+        [sys.executable, "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    ) as server:
+        assert server.stdout is not None
+        workers = [int(p) for p in server.stdout.readline().split()]
+        assert len(workers) == 2
+        server.send_signal(signal.SIGKILL)  # no shutdown: the pool cannot stop its workers
+        server.wait()
+
+    def alive(pid: int) -> bool:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+
+    deadline = time.monotonic() + 10
+    while any(alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not any(alive(pid) for pid in workers)

@@ -6,7 +6,7 @@ import hashlib
 import os
 
 from strongroom.client import Client
-from strongroom.client.backup import backup
+from strongroom.client.backup import backup, scan
 from strongroom.client.state import BackupState
 from tests.factories import PASSWORD, make_user
 
@@ -43,5 +43,52 @@ def test_a_changed_file_is_sent_without_asking_by_hash_and_remembered_by_its_new
     assert known is not None and known.sha256 == hashlib.sha256(edited).hexdigest()
     r = client.http.get(f"/api/v1/files/{known.file_id}/content")
     assert r.content == bytes(edited)
+    state.close()
+    client.close()
+
+
+def test_scan_walks_each_folder_once_files_before_subfolders_and_skips_links(tmp_path):
+    root = tmp_path / "Docs"
+    (root / "b").mkdir(parents=True)
+    (root / "a").mkdir()
+    (root / "z.txt").write_bytes(b"z" * 3)
+    (root / "b" / "y.txt").write_bytes(b"y" * 5)
+    (root / "a" / "x.txt").write_bytes(b"x")
+    (root / "link.txt").symlink_to(root / "z.txt")
+    (root / "a" / "loop").symlink_to(root)
+
+    entries = scan([root], "Backup/")
+
+    assert [(e.remote, e.size) for e in entries] == [
+        ("Backup/Docs/z.txt", 3),
+        ("Backup/Docs/a/x.txt", 1),
+        ("Backup/Docs/b/y.txt", 5),
+    ]
+    st = (root / "b" / "y.txt").stat()
+    assert (entries[2].mtime_ns, entries[2].inode) == (st.st_mtime_ns, st.st_ino)
+    assert [e.remote for e in scan([root / "z.txt"], "")] == ["z.txt"]
+
+
+def test_an_unchanged_backup_sends_nothing_and_reads_the_state_once(runtime, server, tmp_path):
+    make_user(runtime)
+    client = Client.register(server.url, "alice", PASSWORD, name="laptop", platform="linux")
+    folder = tmp_path / "Mixed"
+    folder.mkdir()
+    (folder / "big.bin").write_bytes(os.urandom(2 * MiB))
+    for i in range(5):
+        (folder / f"small{i}.txt").write_bytes(os.urandom(100 + i))
+    state = BackupState(tmp_path / "state.db")
+    first = backup(client, [folder], folder="", state=state, workers=2)
+    assert (first.files, first.uploaded) == (6, 6)
+
+    seen: list[str] = []
+    client.http.event_hooks["request"] = [lambda r: seen.append(r.url.path)]
+    queries: list[str] = []
+    state._db.set_trace_callback(queries.append)
+    again = backup(client, [folder], folder="", state=state, workers=2)
+
+    assert (again.files, again.unchanged, again.uploaded) == (6, 6, 0)
+    assert seen == []
+    assert len([q for q in queries if q.startswith("SELECT")]) == 1
     state.close()
     client.close()

@@ -352,3 +352,77 @@ def test_the_last_request_stores_every_chunk_so_a_refused_completion_finishes_la
             f"/api/v1/files/{r.headers['strongroom-file-id']}/content", headers=device.headers
         )
         assert got.content == data
+
+
+def _statements(runtime, needle: str) -> list[str]:
+    """Statements containing ``needle`` the server's database runs from now on (a real engine
+    event, no patching)."""
+    from sqlalchemy import event
+
+    seen: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001
+        if needle in statement:
+            seen.append(statement)
+
+    event.listen(runtime.db.engine, "before_cursor_execute", record)
+    return seen
+
+
+def test_a_file_sent_whole_with_its_creation_is_stored_in_one_transaction(runtime, server):
+    make_user(runtime)
+    data = os.urandom(3 * MiB + 5)
+    staged_rows = _statements(runtime, "upload_chunks")
+    with httpx.Client(base_url=server.url, timeout=30) as http:
+        device = register_device(http)
+        tus = {**device.headers, "Tus-Resumable": "1.0.0"}
+        digest = base64.b64encode(hashlib.sha256(data).digest()).decode()
+        r = http.post(
+            "/api/v1/uploads",
+            content=data,
+            headers={
+                **tus,
+                "Upload-Length": str(len(data)),
+                "Upload-Metadata": tus_metadata(filename="whole.mov", folder="Videos"),
+                "Upload-Checksum": f"sha256 {digest}",
+                "Content-Type": "application/offset+octet-stream",
+            },
+        )
+        assert r.status_code == 201, r.text
+        assert r.headers["upload-offset"] == str(len(data))
+        file_id = r.headers["strongroom-file-id"]
+        head = http.head(r.headers["location"], headers=tus)
+        assert head.headers["upload-offset"] == head.headers["upload-length"] == str(len(data))
+        assert head.headers["strongroom-file-id"] == file_id
+        got = http.get(f"/api/v1/files/{file_id}/content", headers=device.headers)
+        assert got.content == data
+        stored = http.get(f"/api/v1/files/{file_id}", headers=device.headers).json()
+        assert (stored["folder"], stored["category"]) == ("Videos", "videos")
+    assert staged_rows == []  # no checkpoint rows written and deleted again
+
+
+def test_a_whole_file_with_a_wrong_checksum_or_beyond_the_quota_stores_no_file(runtime, server):
+    from strongroom.accounts.service import set_quota
+
+    make_user(runtime)
+    data = os.urandom(2 * MiB)
+    with httpx.Client(base_url=server.url, timeout=30) as http:
+        device = register_device(http)
+        tus = {
+            **device.headers,
+            "Tus-Resumable": "1.0.0",
+            "Upload-Length": str(len(data)),
+            "Upload-Metadata": tus_metadata(filename="a.bin"),
+            "Content-Type": "application/offset+octet-stream",
+        }
+        wrong = base64.b64encode(hashlib.sha256(b"other").digest()).decode()
+        r = http.post(
+            "/api/v1/uploads", content=data, headers={**tus, "Upload-Checksum": f"sha256 {wrong}"}
+        )
+        assert r.status_code == 460 and "location" not in r.headers
+        with runtime.db.write() as s:
+            set_quota(s, "alice", MiB)
+        r = http.post("/api/v1/uploads", content=data, headers=tus)
+        assert r.status_code == 413 and r.json()["code"] == "quota-exceeded"
+        listed = http.get("/api/v1/files", headers=device.headers).json()
+        assert listed["files"] == []

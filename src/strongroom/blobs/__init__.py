@@ -42,8 +42,12 @@ def open_store(url: str, *, s3_endpoint_url: str | None = None) -> BlobStore:
     parsed = urlparse(url)
     if parsed.scheme in ("", "file"):
         from strongroom.blobs.local import LocalBlobStore
+        from strongroom.blobs.sealers import default_processes
 
-        return LocalBlobStore(Path(unquote(parsed.path) if parsed.scheme else url))
+        return LocalBlobStore(
+            Path(unquote(parsed.path) if parsed.scheme else url),
+            sealer_processes=default_processes(),
+        )
     if parsed.scheme == "s3":
         from strongroom.blobs.s3 import S3BlobStore
 

@@ -17,12 +17,16 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from strongroom.errors import InvalidInput, NotFound, ServiceUnavailable
 
 _NAME = re.compile(r"[0-9a-f]{8,64}/[0-9a-f]{16,128}")
 _PREFIX = re.compile(r"[0-9a-f]{0,64}|[0-9a-f]{8,64}/[0-9a-f]{0,128}")
 READ_SIZE = 1024 * 1024
+
+if TYPE_CHECKING:
+    from strongroom.blobs.sealers import SealerPool
 
 
 class BlobNotFound(NotFound):
@@ -193,6 +197,8 @@ class BlobStore(ABC):
     and BadBlobName for a name (or prefix) that :func:`validate_name` refuses."""
 
     url: str
+    sealers: SealerPool | None = None
+    """Worker processes that seal and write this store's blobs (local folders only)."""
 
     @abstractmethod
     def writer(self, name: str | None = None, *, deferred: bool = False) -> BlobWriter:

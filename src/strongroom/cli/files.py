@@ -27,7 +27,7 @@ from rich.table import Table
 
 from strongroom.cli.context import obj, read_secret
 from strongroom.client import ApiError, Client
-from strongroom.client.backup import backup, plan
+from strongroom.client.backup import backup, scan
 from strongroom.client.credentials import config_dir, load_token, save_token
 from strongroom.client.state import BackupState
 from strongroom.client.uploads import download
@@ -120,10 +120,10 @@ def put(
     client = connect(ctx, server, user, password_stdin)
     key = hashlib.sha256(f"{client.base_url}|{user}".encode()).hexdigest()[:16]
     state = BackupState(config_dir() / f"backup-{key}.db")
-    total = sum(p.stat().st_size for p, _ in plan(paths, folder))
+    entries = scan(paths, folder)  # walked once: the total, then the backup
     try:
         with _bar() as bar:
-            task = bar.add_task("backing up", total=total)
+            task = bar.add_task("backing up", total=sum(e.size for e in entries))
             report = backup(
                 client,
                 paths,
@@ -131,6 +131,7 @@ def put(
                 state=state,
                 workers=workers,
                 progress=lambda n: bar.advance(task, n),
+                entries=entries,
             )
     finally:
         state.close()

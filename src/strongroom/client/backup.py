@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from strongroom.client.api import ApiError, Client
-from strongroom.client.state import BackupState
-from strongroom.client.uploads import SMALL, folder_of, is_regular, put_batch, put_file, sha256_of
+from strongroom.client.state import BackupState, Known
+from strongroom.client.uploads import SMALL, is_regular, put_batch, put_file, sha256_of
 
 BATCH_FILES = 200
 BATCH_BYTES = 8 * 1024 * 1024
@@ -26,20 +26,64 @@ class BackupReport:
     failed: list[tuple[str, str]] = field(default_factory=list)
 
 
-def plan(paths: list[Path], folder: str) -> Iterator[tuple[Path, str]]:
-    """Every regular file under ``paths`` with the locker folder it goes to."""
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """A regular file found by :func:`scan`, with the ``stat`` taken while walking."""
+
+    path: Path
+    folder: str
+    size: int
+    mtime_ns: int
+    inode: int
+
+    @property
+    def remote(self) -> str:
+        return f"{self.folder}/{self.path.name}" if self.folder else self.path.name
+
+
+def _entry(path: Path, folder: str, st: os.stat_result) -> Entry:
+    return Entry(path, folder, st.st_size, st.st_mtime_ns, st.st_ino)
+
+
+def _walk(root: str, base: str, out: list[Entry]) -> None:
+    """Files of each folder (name order) before its subfolders (name order), like a sorted
+    ``os.walk``; one ``scandir`` per folder, and each file's ``stat`` is the one the walk made."""
+    stack = [(root, base)]
+    while stack:
+        folder, remote = stack.pop()
+        try:
+            with os.scandir(folder) as it:
+                found = sorted(it, key=lambda e: e.name)
+        except OSError:
+            continue  # an unreadable folder is skipped, as os.walk does
+        subfolders = []
+        for e in found:
+            try:
+                if e.is_dir(follow_symlinks=False):
+                    subfolders.append((e.path, f"{remote}/{e.name}" if remote else e.name))
+                elif e.is_file(follow_symlinks=False) and os.access(e.path, os.R_OK):
+                    out.append(_entry(Path(e.path), remote, e.stat(follow_symlinks=False)))
+            except OSError:
+                continue  # Race: gone while walking
+        stack.extend(reversed(subfolders))
+
+
+def scan(paths: list[Path], folder: str) -> list[Entry]:
+    """Every regular file under ``paths`` with the locker folder it goes to, walked once."""
+    out: list[Entry] = []
     for path in paths:
         if path.is_dir():
             base = path.resolve()
-            for dirpath, dirnames, filenames in os.walk(base):
-                dirnames.sort()
-                for name in sorted(filenames):
-                    local = Path(dirpath) / name
-                    if is_regular(local):
-                        relative = Path(base.name) / local.relative_to(base)
-                        yield local, folder_of(relative, folder)
+            _walk(str(base), "/".join(p for p in (folder.strip("/"), base.name) if p), out)
         elif is_regular(path):
-            yield path, folder.strip("/")
+            out.append(_entry(path, folder.strip("/"), path.stat()))
+    return out
+
+
+def plan(paths: list[Path], folder: str) -> Iterator[tuple[Path, str]]:
+    """Every regular file under ``paths`` with the locker folder it goes to."""
+    for entry in scan(paths, folder):
+        yield entry.path, entry.folder
 
 
 def backup(
@@ -50,23 +94,26 @@ def backup(
     state: BackupState,
     workers: int = 4,
     progress: Callable[[int], None] | None = None,
+    entries: list[Entry] | None = None,
 ) -> BackupReport:
-    report = BackupReport()
+    """Back up ``paths`` (or the ``entries`` a :func:`scan` of them found) into ``folder``.
 
-    def one(local: Path, remote_folder: str) -> None:
+    What the device stored before is read from ``state`` once, so a file whose size, mtime and
+    inode are unchanged costs no request and no query of its own.
+    """
+    report = BackupReport()
+    known = state.known_files()
+
+    def one(entry: Entry) -> None:
+        local = entry.path
         st = local.stat()
-        remote = f"{remote_folder}/{local.name}" if remote_folder else local.name
-        known = state.unchanged(local, st.st_size, st.st_mtime_ns, st.st_ino, remote)
-        if known is not None:
-            report.unchanged += 1
-            if progress:
-                progress(st.st_size)
-            return
+        remote = entry.remote
         done = put_file(
             client,
             local,
-            folder=remote_folder,
-            ask_by_hash=not state.seen(local, remote),  # a changed file: just send it
+            folder=entry.folder,
+            # a file backed up before has changed: its new bytes are rarely stored, just send it
+            ask_by_hash=known.get(str(local), _NOWHERE).remote != remote,
             resume_url=state.upload_url(local, st.st_size, st.st_mtime_ns),
             remember=lambda url: state.remember_upload(local, st.st_size, st.st_mtime_ns, url),
             progress=progress,
@@ -80,61 +127,66 @@ def backup(
             report.uploaded += 1
             report.sent_bytes += done.sent_bytes
 
-    def several(batch: list[tuple[Path, str]]) -> None:
-        stats = [p.stat() for p, _ in batch]
-        digests = [sha256_of(p) for p, _ in batch]
-        stored = put_batch(client, batch)
-        for (local, remote_folder), st, digest, made in zip(
-            batch, stats, digests, stored, strict=True
-        ):
-            remote = f"{remote_folder}/{local.name}" if remote_folder else local.name
+    def several(batch: list[Entry]) -> None:
+        stats = [e.path.stat() for e in batch]
+        digests = [sha256_of(e.path) for e in batch]
+        stored = put_batch(client, [(e.path, e.folder) for e in batch])
+        for entry, st, digest, made in zip(batch, stats, digests, stored, strict=True):
             state.stored(
-                local, st.st_size, st.st_mtime_ns, st.st_ino, digest, remote, str(made["id"])
+                entry.path,
+                st.st_size,
+                st.st_mtime_ns,
+                st.st_ino,
+                digest,
+                entry.remote,
+                str(made["id"]),
             )
             if progress:
                 progress(st.st_size)
         report.uploaded += len(batch)
         report.sent_bytes += sum(st.st_size for st in stats)
 
-    def guarded(item: tuple[Path, str] | list[tuple[Path, str]]) -> None:
+    def guarded(item: Entry | list[Entry]) -> None:
         try:
             if isinstance(item, list):
                 several(item)
             else:
-                one(*item)
+                one(item)
         except (ApiError, OSError) as e:
-            for path, _ in item if isinstance(item, list) else [item]:
-                report.failed.append((str(path), str(e)))
+            for entry in item if isinstance(item, list) else [item]:
+                report.failed.append((str(entry.path), str(e)))
 
+    todo = scan(paths, folder) if entries is None else entries
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        list(pool.map(guarded, _work(paths, folder, state, report, progress)))
+        list(pool.map(guarded, _work(todo, known, report, progress)))
     return report
 
 
+_NOWHERE = Known(-1, -1, -1, "", "", "")
+
+
 def _work(
-    paths: list[Path],
-    folder: str,
-    state: BackupState,
+    entries: list[Entry],
+    known: dict[str, Known],
     report: BackupReport,
     progress: Callable[[int], None] | None,
-) -> Iterator[tuple[Path, str] | list[tuple[Path, str]]]:
+) -> Iterator[Entry | list[Entry]]:
     """Large files one by one; small changed files gathered into batches; unchanged skipped."""
-    batch: list[tuple[Path, str]] = []
+    batch: list[Entry] = []
     size = 0
-    for local, remote_folder in plan(paths, folder):
+    for entry in entries:
         report.files += 1
-        st = local.stat()
-        if st.st_size >= SMALL:
-            yield local, remote_folder
-            continue
-        remote = f"{remote_folder}/{local.name}" if remote_folder else local.name
-        if state.unchanged(local, st.st_size, st.st_mtime_ns, st.st_ino, remote) is not None:
+        before = known.get(str(entry.path))
+        if before is not None and before.matches(entry):
             report.unchanged += 1
             if progress:
-                progress(st.st_size)
+                progress(entry.size)
             continue
-        batch.append((local, remote_folder))
-        size += st.st_size
+        if entry.size >= SMALL:
+            yield entry
+            continue
+        batch.append(entry)
+        size += entry.size
         if len(batch) >= BATCH_FILES or size >= BATCH_BYTES:
             yield batch
             batch, size = [], 0

@@ -11,6 +11,7 @@ import sqlite3
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS files (
@@ -25,9 +26,32 @@ CREATE TABLE IF NOT EXISTS uploads (
 
 @dataclass(frozen=True)
 class Known:
+    size: int
+    mtime_ns: int
+    inode: int
     sha256: str
     remote: str
     file_id: str
+
+    def matches(self, entry: _Stat) -> bool:
+        """Whether ``entry`` (a file now) is what was stored: same size, mtime, inode, place."""
+        return (self.size, self.mtime_ns, self.inode, self.remote) == (
+            entry.size,
+            entry.mtime_ns,
+            entry.inode,
+            entry.remote,
+        )
+
+
+class _Stat(Protocol):
+    @property
+    def size(self) -> int: ...
+    @property
+    def mtime_ns(self) -> int: ...
+    @property
+    def inode(self) -> int: ...
+    @property
+    def remote(self) -> str: ...
 
 
 class BackupState:
@@ -47,13 +71,22 @@ class BackupState:
     ) -> Known | None:
         with self._lock:
             row = self._db.execute(
-                "SELECT sha256, remote, file_id FROM files WHERE path = ? AND size = ? AND "
-                "mtime_ns = ? AND inode = ?",
+                "SELECT size, mtime_ns, inode, sha256, remote, file_id FROM files WHERE path = ?"
+                " AND size = ? AND mtime_ns = ? AND inode = ?",
                 (str(path), size, mtime_ns, inode),
             ).fetchone()
-        if row is None or row[1] != remote:
+        if row is None or row[4] != remote:
             return None
         return Known(*row)
+
+    def known_files(self) -> dict[str, Known]:
+        """Every file stored before, by local path, in one query (a backup's first step: a
+        query per file cost more than walking the folder)."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT path, size, mtime_ns, inode, sha256, remote, file_id FROM files"
+            ).fetchall()
+        return {str(r[0]): Known(*r[1:]) for r in rows}
 
     def seen(self, path: Path, remote: str) -> bool:
         """Whether ``path`` was backed up to ``remote`` before (whatever it holds now)."""

@@ -63,12 +63,13 @@ def put_chunks(
     # than running them.
     with db.write() as s:
         have = {str(row[0]) for row in select_in(s, _TOUCH, (now, account_id), sorted(set(ids)))}
-    stored: dict[str, int] = {}
+    missing: dict[str, bytes] = {}
     for blob_id, piece in zip(ids, pieces, strict=True):
-        if blob_id not in have and blob_id not in stored:
-            stored[blob_id] = vault.put(piece, deferred=True, blob_id=blob_id).stored_size
-    if stored:
-        vault.store.sync()  # durable before the database records them: one flush per batch
+        if blob_id not in have and blob_id not in missing:
+            missing[blob_id] = bytes(piece)
+    if missing:
+        # Durable before the database records them: one flush per batch.
+        stored = dict(zip(missing, vault.put_many(list(missing.items())), strict=True))
         sizes = {b: len(p) for b, p in zip(ids, pieces, strict=True)}
         rows = [
             (account_id, blob_id, sizes[blob_id], stored_size, now)
@@ -107,7 +108,7 @@ class Stager:
         self._pending_bytes = 0
         self.chunks: list[StagedChunk] = []
 
-    def write(self, data: bytes | memoryview) -> None:
+    def write(self, data: bytes | bytearray | memoryview) -> None:
         self._hash.update(data)
         self._size += len(data)
         for chunk in self._chunker.feed(data):

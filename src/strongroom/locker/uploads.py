@@ -67,15 +67,14 @@ def create(
 ) -> UploadView:
     """Start an upload of ``length`` bytes.  Refused before any byte is sent when it cannot fit:
     QuotaExceeded (saying how much is free), PayloadTooLarge, InvalidInput."""
-    if length < 0:
-        raise InvalidInput("Upload-Length must be a non-negative integer")
-    if length > MAX_SIZE:
-        raise PayloadTooLarge(f"uploads are limited to {MAX_SIZE} bytes")
-    if meta.get("purpose") not in CONTENT_ONLY:
-        if not meta.get("filename"):
-            raise InvalidInput("Upload-Metadata must include filename")
-        clean_name(meta["filename"])  # refuse bad names before any byte is sent
-        split_path(meta.get("folder", ""))
+    return _view(create_row(session, account_id, length=length, meta=meta, now=now))
+
+
+def create_row(
+    session: Session, account_id: int, *, length: int, meta: dict[str, str], now: int
+) -> Upload:
+    """:func:`create`, returning the new row (to finish it in the same transaction)."""
+    check(length, meta)
     usage.reserve(session, account_id, length)
     upload = Upload(
         public_id=secrets.token_urlsafe(24),
@@ -89,7 +88,21 @@ def create(
     )
     session.add(upload)
     session.flush()
-    return _view(upload)
+    return upload
+
+
+def check(length: int, meta: dict[str, str]) -> None:
+    """What :func:`create` refuses before looking at the quota: PayloadTooLarge, InvalidInput,
+    BadPath."""
+    if length < 0:
+        raise InvalidInput("Upload-Length must be a non-negative integer")
+    if length > MAX_SIZE:
+        raise PayloadTooLarge(f"uploads are limited to {MAX_SIZE} bytes")
+    if meta.get("purpose") not in CONTENT_ONLY:
+        if not meta.get("filename"):
+            raise InvalidInput("Upload-Metadata must include filename")
+        clean_name(meta["filename"])  # refuse bad names before any byte is sent
+        split_path(meta.get("folder", ""))
 
 
 def get(session: Session, account_id: int, public_id: str, now: int) -> Upload:
@@ -315,8 +328,16 @@ def drop_tail(db: Database, vault: Vault, account_id: int, blob_id: str) -> None
 
 
 def mark_finished(
-    session: Session, upload_pk: int, file_id: int | None, now: int, content_id: int | None = None
+    session: Session,
+    upload_pk: int,
+    file_id: int | None,
+    now: int,
+    content_id: int | None = None,
+    *,
+    checkpointed: bool = True,
 ) -> None:
+    """Record the upload's file and content; forget its staged chunks (``checkpointed``: it
+    has some; an upload finished by the request that created it has none)."""
     values: dict[str, object] = {
         "finished_at": now,
         "file_id": file_id,
@@ -326,7 +347,8 @@ def mark_finished(
     if content_id is not None:
         values["content_id"] = content_id
     session.execute(update(Upload).where(Upload.id == upload_pk).values(**values))
-    session.execute(delete(UploadChunk).where(UploadChunk.upload_id == upload_pk))
+    if checkpointed:
+        session.execute(delete(UploadChunk).where(UploadChunk.upload_id == upload_pk))
 
 
 def complete(
@@ -344,25 +366,45 @@ def complete(
         upload = s.get(Upload, appender.upload_pk)
         if upload is None:
             raise NotFound("no such upload")
-        meta = dict(upload.meta or {})
-        content_id = content.commit(s, appender.account_id, staged, now)
-        result: files.FileView | None = None
-        if meta.get("purpose") not in CONTENT_ONLY:
-            folder = split_path(meta.get("folder", ""))
-            mtime = meta.get("mtime", "")
-            modified = int(float(mtime) * 1000) if mtime.replace(".", "", 1).isdigit() else now
-            data = files.NewBytes(content_id, staged.size, staged.sha256, appender.head)
-            result, _ = files.store(
-                s,
-                appender.account_id,
-                folder=folder,
-                name=meta["filename"],
-                data=data,
-                modified_at=modified,
-                now=now,
-                keep_versions=keep_versions,
-            )
-        mark_finished(s, appender.upload_pk, result.id if result else None, now, content_id)
+        result, content_id = finish(
+            s, upload, staged, appender.head, now=now, keep_versions=keep_versions
+        )
     if appender.tail_blob:
         drop_tail(db, appender.vault, appender.account_id, appender.tail_blob)
+    return result, content_id
+
+
+def finish(
+    session: Session,
+    upload: Upload,
+    staged: content.Staged,
+    head: bytes,
+    *,
+    now: int,
+    keep_versions: int,
+    checkpointed: bool = True,
+) -> tuple[files.FileView | None, int]:
+    """Inside the caller's transaction (account locked): commit the upload's staged content,
+    store its file (none for ``purpose=import``) and mark it finished (see
+    :func:`mark_finished` for ``checkpointed``).  QuotaExceeded."""
+    meta = dict(upload.meta or {})
+    content_id = content.commit(session, upload.account_id, staged, now)
+    result: files.FileView | None = None
+    if meta.get("purpose") not in CONTENT_ONLY:
+        folder = split_path(meta.get("folder", ""))
+        mtime = meta.get("mtime", "")
+        modified = int(float(mtime) * 1000) if mtime.replace(".", "", 1).isdigit() else now
+        data = files.NewBytes(content_id, staged.size, staged.sha256, head)
+        result, _ = files.store(
+            session,
+            upload.account_id,
+            folder=folder,
+            name=meta["filename"],
+            data=data,
+            modified_at=modified,
+            now=now,
+            keep_versions=keep_versions,
+        )
+    file_id = result.id if result else None
+    mark_finished(session, upload.id, file_id, now, content_id, checkpointed=checkpointed)
     return result, content_id

@@ -51,6 +51,8 @@ def create_app(runtime: Runtime) -> FastAPI:
                 worker.stop()
                 thread.join(30)
             await run_in_threadpool(runtime.db.checkpoint)
+            if runtime.store.sealers is not None:  # its processes start again when needed
+                await run_in_threadpool(runtime.store.sealers.close)
 
     app = FastAPI(
         title="Strongroom",

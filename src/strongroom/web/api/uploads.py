@@ -24,6 +24,7 @@ from starlette.requests import ClientDisconnect
 from strongroom.accounts.keys import vault_for
 from strongroom.errors import InvalidInput, StrongroomError
 from strongroom.locker import uploads
+from strongroom.locker.whole_uploads import WholeUpload
 from strongroom.runtime import Runtime
 from strongroom.web.deps import CurrentUser, RuntimeDep
 
@@ -32,7 +33,9 @@ router = APIRouter(tags=["uploads"])
 TUS_VERSION = "1.0.0"
 EXTENSIONS = "creation,creation-with-upload,expiration,checksum,termination"
 CHECKSUMS = {"sha256": hashlib.sha256, "sha1": hashlib.sha1, "md5": hashlib.md5}
-_PIECE = 1024 * 1024
+_PIECE = 4 * 1024 * 1024
+"""Request bytes gathered before they go to a worker thread: each hand-over costs a thread
+switch and the GIL, so fewer and larger (at 1 MiB they were several thousand per backup)."""
 
 
 class TusError(InvalidInput):
@@ -132,6 +135,8 @@ async def create(request: Request, user: CurrentUser, rt: RuntimeDep) -> Respons
                 s, user.account_id, length=length, meta=meta, now=rt.clock.now_ms()
             )
 
+    if _whole_body(request, length):
+        return await _create_whole(request, rt, user.account_id, length, meta)
     made = await run_in_threadpool(start)
     headers = {
         "Location": f"/api/v1/uploads/{made.public_id}",
@@ -145,6 +150,56 @@ async def create(request: Request, user: CurrentUser, rt: RuntimeDep) -> Respons
         headers["Upload-Offset"] = answer.headers["upload-offset"]
         if "strongroom-file-id" in answer.headers:
             headers["Strongroom-File-Id"] = answer.headers["strongroom-file-id"]
+    return Response(status_code=201, headers=_headers(headers))
+
+
+def _whole_body(request: Request, length: int) -> bool:
+    """Whether the creating request brings every byte (then nothing needs checkpoints)."""
+    return (
+        length > 0
+        and request.headers.get("content-type") == "application/offset+octet-stream"
+        and request.headers.get("content-length") == str(length)
+    )
+
+
+async def _create_whole(
+    request: Request, rt: Runtime, account_id: int, length: int, meta: dict[str, str]
+) -> Response:
+    """Creation-with-upload of the whole file: see :mod:`strongroom.locker.whole_uploads`."""
+
+    def start() -> WholeUpload:
+        with rt.db.read() as s:
+            vault = vault_for(s, rt.store, rt.keyring, account_id)
+        return WholeUpload(rt.db, vault, rt.clock, account_id, length=length, meta=meta)
+
+    checksum = _checksum(request)
+    whole = await run_in_threadpool(start)
+    buffer = bytearray()
+    try:
+        async for piece in request.stream():
+            if checksum:
+                checksum[0].update(piece)
+            buffer += piece
+            if len(buffer) >= _PIECE:
+                await run_in_threadpool(whole.write, buffer)  # handed over, not copied
+                buffer = bytearray()
+    except ClientDisconnect:
+        return Response(status_code=400)  # no answer, no address: nobody can resume it
+    if buffer:
+        await run_in_threadpool(whole.write, buffer)
+    if checksum and checksum[0].digest() != checksum[1]:
+        return Response(status_code=460, headers=_headers(), content=b"Checksum Mismatch")
+    made, stored = await run_in_threadpool(
+        lambda: whole.finish(keep_versions=rt.settings.file_versions_kept)
+    )
+    headers = {
+        "Location": f"/api/v1/uploads/{made.public_id}",
+        "Upload-Expires": _expires(made.expires_at),
+        "Upload-Offset": str(made.offset),
+    }
+    if stored is not None:
+        headers["Strongroom-File-Id"] = str(stored.id)
+        request.app.state.events.poke()
     return Response(status_code=201, headers=_headers(headers))
 
 
