@@ -95,8 +95,12 @@ def _load_master_key(db: Database, keyring: Keyring) -> None:
             )
 
 
-def open_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:
+def open_runtime(
+    settings: Settings, *, clock: Clock | None = None, sealers: bool = False
+) -> Runtime:
     """Open (and on first start, create) the installation described by ``settings``.
+
+    ``sealers``: the server's blob store gets worker processes (see :func:`open_store`).
 
     Raises MasterKeyError for a missing or wrong master key and InvalidInput for bad settings.
     """
@@ -106,7 +110,9 @@ def open_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:
         migrate(db)
         keyring = Keyring(settings.key_file)
         _load_master_key(db, keyring)
-        store = open_store(settings.blobs, s3_endpoint_url=settings.s3_endpoint_url)
+        store = open_store(
+            settings.blobs, s3_endpoint_url=settings.s3_endpoint_url, sealers=sealers
+        )
     except BaseException:
         db.dispose()
         raise

@@ -81,4 +81,4 @@ def app_from_environment() -> FastAPI:
     from strongroom.config import load_settings
     from strongroom.runtime import open_runtime
 
-    return create_app(open_runtime(load_settings()))
+    return create_app(open_runtime(load_settings(), sealers=True))
