@@ -194,3 +194,27 @@ def test_devices_converge(runtime, server):
             database=None,
         ),
     )
+
+
+def test_a_copy_of_a_message_awaiting_expiry_is_not_stored_twice(runtime, server):
+    """Found by the machine above: a message past the retention period but not yet expired by
+    the job was refused as "expired" when a reinstalled phone sent it again, so the phone kept
+    a phone-only copy beside the vault's, and the next reinstall stored that copy as a second
+    message."""
+    SyncMachine.runtime = runtime
+    SyncMachine.server_url = server.url
+    machine = SyncMachine()
+    machine.setup()
+    try:
+        for _ in range(20):  # the clock far from the accounts' creation
+            machine.much_later()
+        machine.receive(i=0, age_days=60, incoming=False)
+        machine.everyone_agrees_after_syncing()
+        machine.retention(days=30)
+        machine.reinstall(i=1)
+        machine.everyone_agrees_after_syncing()
+        machine.retention(days=None)
+        machine.reinstall(i=1)
+        machine.everyone_agrees_after_syncing()
+    finally:
+        machine.teardown()

@@ -127,6 +127,8 @@ class _Item:
     fingerprint: bytes = b""
     """Known before staging when the message has no media."""
     extra: Any = None
+    expired: bool = False
+    """Older than the account keeps messages: stored only if the vault already has it."""
 
 
 @dataclass
@@ -249,11 +251,10 @@ class Ingest:
         for i, (client_id, rec) in enumerate(batch):
             try:
                 item = self._prepare(i, client_id, rec)
-                if self._outside_retention(item):
-                    outcomes[i] = _rejected(
-                        client_id, "expired", "older than the account keeps messages"
-                    )
-                    continue
+                # Matched like the others first: a copy of a message the vault still holds
+                # (expiry had not run yet) is that message, not a refusal the device would
+                # keep as a phone-only copy and upload again as a new message later.
+                item.expired = self._outside_retention(item)
                 items.append(item)
             except StrongroomError as e:
                 outcomes[i] = _rejected(client_id, e.slug, e.detail)
@@ -310,6 +311,11 @@ class Ingest:
                 outcomes[it.index] = Outcome(it.client_id, mid, "duplicate")
                 if rec.read and not read and rec.direction == "in":
                     mark_read.append(mid)
+                continue
+            if it.expired:
+                outcomes[it.index] = _rejected(
+                    it.client_id, "expired", "older than the account keeps messages"
+                )
                 continue
             tomb = [
                 g
