@@ -14,6 +14,7 @@ import base64
 import binascii
 import hashlib
 from collections import OrderedDict
+from collections.abc import Callable
 from email.utils import formatdate
 
 from fastapi import APIRouter, Request, Response
@@ -174,19 +175,10 @@ async def _create_whole(
 
     checksum = _checksum(request)
     whole = await run_in_threadpool(start)
-    buffer = bytearray()
     try:
-        async for piece in request.stream():
-            if checksum:
-                checksum[0].update(piece)
-            buffer += piece
-            if len(buffer) >= _PIECE:
-                await run_in_threadpool(whole.write, buffer)  # handed over, not copied
-                buffer = bytearray()
-    except ClientDisconnect:
+        await _feed(request, whole.write, checksum)
+    except _Cut:
         return Response(status_code=400)  # no answer, no address: nobody can resume it
-    if buffer:
-        await run_in_threadpool(whole.write, buffer)
     if checksum and checksum[0].digest() != checksum[1]:
         return Response(status_code=460, headers=_headers(), content=b"Checksum Mismatch")
     made, stored = await run_in_threadpool(
@@ -263,6 +255,37 @@ def terminate(upload_id: str, request: Request, user: CurrentUser, rt: RuntimeDe
     return Response(status_code=204, headers=_headers())
 
 
+class _Cut(Exception):
+    """The client went away mid-body; ``rest`` arrived but was not handed over yet."""
+
+    def __init__(self, rest: bytearray) -> None:
+        super().__init__("the client disconnected")
+        self.rest = rest
+
+
+async def _feed(
+    request: Request,
+    write: Callable[[bytearray], object],
+    checksum: tuple[hashlib._Hash, bytes] | None,
+) -> None:
+    """Hand the request's body to ``write`` on a worker thread, :data:`_PIECE` bytes at a time
+    (each piece handed over, not copied: writers keep no reference to it), updating the
+    checksum's hash as it comes.  Raises _Cut when the client disconnects."""
+    buffer = bytearray()
+    try:
+        async for piece in request.stream():
+            if checksum:
+                checksum[0].update(piece)
+            buffer += piece
+            if len(buffer) >= _PIECE:
+                await run_in_threadpool(write, buffer)
+                buffer = bytearray()
+    except ClientDisconnect:
+        raise _Cut(buffer) from None
+    if buffer:
+        await run_in_threadpool(write, buffer)
+
+
 def _checksum(request: Request) -> tuple[hashlib._Hash, bytes] | None:
     header = request.headers.get("upload-checksum")
     if header is None:
@@ -296,21 +319,11 @@ async def _append(
         if appender is None or appender.offset != offset:
             appender = await run_in_threadpool(_load, rt, account_id, upload_id, offset)
         checksum = _checksum(request)
-        buffer = bytearray()
         try:
-            async for piece in request.stream():
-                if checksum:
-                    checksum[0].update(piece)
-                buffer += piece
-                if len(buffer) >= _PIECE:
-                    # Handed over, not copied: the appender keeps no reference to it.
-                    await run_in_threadpool(appender.write, buffer)
-                    buffer = bytearray()
-            if buffer:
-                await run_in_threadpool(appender.write, buffer)
-        except ClientDisconnect:
+            await _feed(request, appender.write, checksum)
+        except _Cut as cut:
             if checksum is None:  # keep what arrived; with a checksum nothing can be trusted
-                await run_in_threadpool(appender.write, bytes(buffer))
+                await run_in_threadpool(appender.write, bytes(cut.rest))
                 await run_in_threadpool(appender.checkpoint)
                 registry.keep(appender)
             return Response(status_code=400)
