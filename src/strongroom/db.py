@@ -224,7 +224,8 @@ def execute_many(session: Session, sql: str, rows: list[tuple[Any, ...]]) -> Non
 
 
 def insert_rows(session: Session, model: type[Base], rows: list[dict[str, Any]]) -> None:
-    """INSERT many rows (all with the keys of the first) in one driver ``executemany``.
+    """INSERT many rows (all with the keys of the first): one driver ``executemany`` on SQLite,
+    one ``COPY`` on PostgreSQL.
 
     The bulk path of imports: it skips SQLAlchemy's per-row parameter processing, which costs
     more than the insert itself.  Values go to the driver as they are, except that JSON columns
@@ -237,20 +238,19 @@ def insert_rows(session: Session, model: type[Base], rows: list[dict[str, Any]])
     encode = [isinstance(table.c[c].type, JSON) for c in columns]
     dialect = session.get_bind().dialect
     quote = dialect.identifier_preparer.quote
-    mark = "?" if dialect.paramstyle == "qmark" else "%s"
-    head = f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in columns)}) VALUES "
-    one = f"({', '.join(mark for _ in columns)})"
+    target = f"{quote(table.name)} ({', '.join(quote(c) for c in columns)})"
     take = itemgetter(*columns) if len(columns) > 1 else (lambda row: (row[columns[0]],))
     data = [take(row) for row in rows]
     for i in (i for i, e in enumerate(encode) if e):  # JSON columns, encoded here
         data = [(*r[:i], _json(r[i]), *r[i + 1 :]) for r in data]
     connection = session.connection()
-    if mark == "?":
-        connection.exec_driver_sql(head + one, data)  # SQLite: executemany is in-process
+    if dialect.paramstyle == "qmark":  # SQLite: executemany is in-process
+        marks = ", ".join("?" for _ in columns)
+        connection.exec_driver_sql(f"INSERT INTO {target} VALUES ({marks})", data)
         return
     # PostgreSQL: COPY, in the session's transaction (constraints and triggers apply as for an
     # INSERT); a multi-row INSERT cost the driver more to parse than the server to run
-    copy_sql = f"COPY {quote(table.name)} ({', '.join(quote(c) for c in columns)}) FROM STDIN"
+    copy_sql = f"COPY {target} FROM STDIN"
     driver = connection.connection.driver_connection
     assert driver is not None
     with driver.cursor() as cursor, cursor.copy(copy_sql) as copy:

@@ -80,12 +80,6 @@ def scan(paths: list[Path], folder: str) -> list[Entry]:
     return out
 
 
-def plan(paths: list[Path], folder: str) -> Iterator[tuple[Path, str]]:
-    """Every regular file under ``paths`` with the locker folder it goes to."""
-    for entry in scan(paths, folder):
-        yield entry.path, entry.folder
-
-
 def backup(
     client: Client,
     paths: list[Path],

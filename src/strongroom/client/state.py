@@ -88,14 +88,6 @@ class BackupState:
             ).fetchall()
         return {str(r[0]): Known(*r[1:]) for r in rows}
 
-    def seen(self, path: Path, remote: str) -> bool:
-        """Whether ``path`` was backed up to ``remote`` before (whatever it holds now)."""
-        with self._lock:
-            row = self._db.execute(
-                "SELECT remote FROM files WHERE path = ?", (str(path),)
-            ).fetchone()
-        return row is not None and row[0] == remote
-
     def stored(
         self,
         path: Path,

@@ -217,11 +217,6 @@ def download(client: Client, file_id: str, out: BinaryIO, progress: Progress | N
     return written
 
 
-def folder_of(relative: Path, base: str) -> str:
-    parts = [p for p in (base.strip("/"), *relative.parent.parts) if p and p != "."]
-    return "/".join(parts)
-
-
 def is_regular(path: Path) -> bool:
     return path.is_file() and not path.is_symlink() and os.access(path, os.R_OK)
 
