@@ -46,8 +46,6 @@ class Runtime:
     clock: Clock = field(default_factory=SystemClock)
 
     def close(self) -> None:
-        if self.store.sealers is not None:
-            self.store.sealers.close()  # its worker processes, if any were started
         self.db.dispose()
 
 
@@ -95,12 +93,8 @@ def _load_master_key(db: Database, keyring: Keyring) -> None:
             )
 
 
-def open_runtime(
-    settings: Settings, *, clock: Clock | None = None, sealers: bool = False
-) -> Runtime:
+def open_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:
     """Open (and on first start, create) the installation described by ``settings``.
-
-    ``sealers``: the server's blob store gets worker processes (see :func:`open_store`).
 
     Raises MasterKeyError for a missing or wrong master key and InvalidInput for bad settings.
     """
@@ -110,9 +104,7 @@ def open_runtime(
         migrate(db)
         keyring = Keyring(settings.key_file)
         _load_master_key(db, keyring)
-        store = open_store(
-            settings.blobs, s3_endpoint_url=settings.s3_endpoint_url, sealers=sealers
-        )
+        store = open_store(settings.blobs, s3_endpoint_url=settings.s3_endpoint_url)
     except BaseException:
         db.dispose()
         raise

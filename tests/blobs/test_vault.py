@@ -3,17 +3,19 @@ separation, and damage of every kind detected before any wrong byte is released.
 
 from __future__ import annotations
 
+import errno
 import os
 import tracemalloc
 from collections.abc import Callable
 
 import pytest
 
-from strongroom.blobs import BlobCorrupt, BlobNotFound, BlobStore, Vault, VaultKey
+from strongroom.blobs import BlobCorrupt, BlobNotFound, BlobStore, BlobStoreError, Vault, VaultKey
 from strongroom.blobs.base import BadBlobName
 from strongroom.blobs.local import LocalBlobStore
-from strongroom.blobs.vault import HEADER_SIZE, SEALED, SEGMENT, TAG, _SealingWriter
+from strongroom.blobs.vault import HEADER_SIZE, SEALED, SEGMENT, TAG, Placement, _SealingWriter
 from tests.blobs.stores import MiB, random_bytes
+from tests.blobs.test_local import failing_store
 
 SIZES = [0, 1, SEGMENT - 1, SEGMENT, SEGMENT + 1, 3 * SEGMENT + 5]
 
@@ -269,71 +271,51 @@ def test_streaming_a_large_blob_uses_constant_memory(tmp_path) -> None:
     assert put_peak < 8 * MiB and get_peak < 8 * MiB
 
 
-def test_put_many_in_sealer_processes_stores_readable_durable_blobs(tmp_path):
-    from strongroom.blobs.sealers import SealerPool
+def test_a_pack_holds_many_blobs_each_read_and_checked_on_its_own(store: BlobStore) -> None:
+    vault = new_vault(store)
+    pieces = [random_bytes(n) for n in (0, 1, 300_000, SEGMENT, SEGMENT + 7)]
+    placed = vault.put_pack([(vault.key.blob_id(p), p) for p in pieces])
 
-    store = LocalBlobStore(tmp_path / "blobs", sealer_processes=2)
-    assert isinstance(store.sealers, SealerPool)
-    vault = Vault(store, VaultKey(os.urandom(32), "ab" * 16))
-    pieces = [os.urandom(300_000 + i) for i in range(8)]  # 2.3 MiB: above the batch minimum
-    sizes = vault.put_many([(vault.key.blob_id(p), p) for p in pieces])
-    try:
-        assert store.sealers._pool is not None  # the processes did the writing
-        for piece, size in zip(pieces, sizes, strict=True):
-            blob_id = vault.key.blob_id(piece)
-            assert vault.read(blob_id) == piece
-            assert store.size(vault.name_of(blob_id)) == size
-        assert list(store.tmp.iterdir()) == []  # nothing half-written left behind
-    finally:
-        store.sealers.close()
-
-
-def test_put_many_without_sealers_or_for_a_small_batch_writes_in_this_thread(tmp_path):
-    store = LocalBlobStore(tmp_path / "blobs", sealer_processes=2)
-    vault = Vault(store, VaultKey(os.urandom(32), "cd" * 16))
-    small = [os.urandom(1000), os.urandom(2000)]
-    assert vault.put_many([(vault.key.blob_id(p), p) for p in small])
-    assert store.sealers is not None and store.sealers._pool is None  # never started
-    assert [vault.read(vault.key.blob_id(p)) for p in small] == small
+    assert len({at.pack_id for at in placed}) == 1
+    assert [i.name for i in store.list()] == [vault.name_of(placed[0].pack_id)]
+    assert store.size(vault.name_of(placed[0].pack_id)) == sum(at.stored_size for at in placed)
+    assert [at.offset for at in placed] == [
+        sum(a.stored_size for a in placed[:i]) for i in range(len(placed))
+    ]
+    for piece, at in zip(pieces, placed, strict=True):
+        assert vault.read(vault.key.blob_id(piece), at) == piece
+        assert vault.verify(vault.key.blob_id(piece), at) == len(piece)
+    # A place that holds another blob, or a blob named wrongly, is refused, not returned.
+    first, second = placed[2], placed[3]
+    with pytest.raises(BlobCorrupt):
+        vault.read(vault.key.blob_id(pieces[2]), second)
+    with pytest.raises(BlobCorrupt):
+        vault.read(vault.key.blob_id(pieces[3]), first)
 
 
-def test_sealer_processes_exit_when_the_server_process_is_killed(tmp_path):
-    import signal
-    import subprocess
-    import sys
-    import time
+def test_damage_inside_a_pack_is_found_for_that_blob_only(store: BlobStore) -> None:
+    vault = new_vault(store)
+    pieces = [random_bytes(200_000 + i) for i in range(3)]
+    placed = vault.put_pack([(vault.key.blob_id(p), p) for p in pieces])
+    name = vault.name_of(placed[0].pack_id)
+    raw = bytearray(store.read(name))
+    raw[placed[1].offset + placed[1].stored_size // 2] ^= 0x01
+    store.put(name, bytes(raw))
 
-    script = f"""
-import os, sys
-from pathlib import Path
-from strongroom.blobs.local import LocalBlobStore
-from strongroom.blobs.vault import Vault, VaultKey
-if __name__ == "__main__":
-    store = LocalBlobStore(Path({str(tmp_path / "blobs")!r}), sealer_processes=2)
-    vault = Vault(store, VaultKey(os.urandom(32), "ef" * 16))
-    pieces = [os.urandom(600_000) for _ in range(4)]
-    vault.put_many([(vault.key.blob_id(p), p) for p in pieces])
-    print(" ".join(str(p.pid) for p in store.sealers._pool._processes.values()), flush=True)
-    sys.stdin.read()
-"""
-    with subprocess.Popen(
-        [sys.executable, "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
-    ) as server:
-        assert server.stdout is not None
-        workers = [int(p) for p in server.stdout.readline().split()]
-        assert len(workers) == 2
-        server.send_signal(signal.SIGKILL)  # no shutdown: the pool cannot stop its workers
-        server.wait()
+    assert vault.read(vault.key.blob_id(pieces[0]), placed[0]) == pieces[0]
+    assert vault.read(vault.key.blob_id(pieces[2]), placed[2]) == pieces[2]
+    with pytest.raises(BlobCorrupt):
+        vault.read(vault.key.blob_id(pieces[1]), placed[1])
+    cut = Placement(placed[2].pack_id, placed[2].offset, placed[2].stored_size + 1)
+    with pytest.raises(BlobStoreError):  # reaches past the end of the pack
+        vault.read(vault.key.blob_id(pieces[2]), cut)
 
-    def alive(pid: int) -> bool:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return False
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
 
-    deadline = time.monotonic() + 10
-    while any(alive(pid) for pid in workers) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert not any(alive(pid) for pid in workers)
+def test_a_pack_that_fails_while_written_leaves_nothing(tmp_path) -> None:
+    store, _ = failing_store(tmp_path, 500_000, errno.ENOSPC)  # the disk fills in the 2nd blob
+    vault = new_vault(store)
+    pieces = [random_bytes(400_000) for _ in range(3)]
+    with pytest.raises(BlobStoreError, match="the disk is full"):
+        vault.put_pack([(vault.key.blob_id(p), p) for p in pieces])
+    assert list(store.list()) == []
+    assert list(store.tmp.iterdir()) == []

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import os
+
 from strongroom.accounts import keys
 from strongroom.blobs.local import LocalBlobStore
 from strongroom.runtime import open_runtime
@@ -66,3 +68,39 @@ def test_cancel_reactivate_and_set_quota(tmp_path, db_url):
     r = run_cli("user", "set-quota", "alice", "lots", env=env)
     assert r.returncode == 2 and "not a size" in r.stderr
     assert run_cli("user", "cancel", "nobody", env=env).returncode == 4
+
+
+def test_verify_reads_every_chunk_of_a_pack_and_names_the_damaged_pack(tmp_path, db_url):
+    from strongroom.content import store as content
+
+    settings = make_settings(tmp_path / "data", db_url)
+    rt = open_runtime(settings)
+    account = make_user(rt)
+    with rt.db.read() as s:
+        vault = keys.vault_for(s, rt.store, rt.keyring, account)
+    staged = content.stage_many(
+        rt.db, vault, account, rt.clock, [bytes([i]) * 40_000 + os.urandom(9) for i in range(5)]
+    )
+    with rt.db.write() as s:
+        for one in staged:
+            content.commit(s, account, one, rt.clock.now_ms())
+        chunks = content.chunk_list(s, content.find(s, account, staged[3].sha256, 40_009) or 0)
+    rt.close()
+    at = chunks[0].at
+    assert at is not None
+    pack = vault.name_of(at.pack_id)
+    env = cli_env(settings.data, db_url)
+    r = run_cli("verify", "--read-data", env=env)
+    assert r.returncode == 0, r.stderr
+    assert "1 blobs" in r.stdout and "0 missing, 0 corrupt" in r.stdout
+
+    path = LocalBlobStore(tmp_path / "data" / "blobs").path_of(pack)
+    raw = bytearray(path.read_bytes())
+    raw[at.offset + at.stored_size - 20] ^= 0x01  # inside the 4th content's chunk
+    path.write_bytes(bytes(raw))
+    r = run_cli("verify", "--read-data", env=env)
+    assert r.returncode == 1 and f"CORRUPT  {pack}" in r.stderr, r.stderr
+    assert run_cli("verify", env=env).returncode == 0  # without --read-data: sizes only
+    path.unlink()
+    r = run_cli("verify", env=env)
+    assert r.returncode == 1 and pack in r.stderr and "Traceback" not in r.stderr

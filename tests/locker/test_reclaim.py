@@ -7,12 +7,12 @@ import threading
 
 import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select, update
 
 from strongroom.accounts.keys import vault_for
 from strongroom.content import reclaim
 from strongroom.content import store as content
-from strongroom.content.models import Chunk
+from strongroom.content.models import Chunk, Content, Pack
 from strongroom.jobs import make_worker
 from tests.factories import make_user, register_device, upload_bytes
 
@@ -26,6 +26,17 @@ def _chunk_count(rt) -> int:
 
 def _blob_count(rt) -> int:
     return sum(1 for _ in rt.store.list())
+
+
+def _read_chunk(rt, vault, blob_id: str) -> bytes:
+    """A staged chunk's bytes, found through its row (it may be in a pack)."""
+    with rt.db.read() as s:
+        row = s.execute(
+            select(Chunk.pack_id, Chunk.pack_offset, Chunk.stored_size).where(
+                Chunk.blob_id == blob_id
+            )
+        ).one()
+    return vault.read(blob_id, content.placement(*row))
 
 
 @pytest.fixture
@@ -67,7 +78,7 @@ def test_a_chunk_an_upload_is_about_to_reference_is_never_reclaimed(runtime, clo
     # 1. the upload touches the chunk first: reclaiming leaves it alone
     again = content.stage(runtime.db, vault, account, clock, [data])
     assert reclaim.reclaim_chunks(runtime.db, runtime.store, cutoff).chunks == 0
-    assert all(vault.exists(c.blob_id) for c in again.chunks)
+    assert b"".join(_read_chunk(runtime, vault, c.blob_id) for c in again.chunks) == data
     # 2. reclaiming runs first: the next upload finds the chunk gone and stores it again
     clock.advance(days=3)
     assert reclaim.reclaim_chunks(runtime.db, runtime.store, clock.now_ms() - 1).chunks == len(
@@ -113,3 +124,57 @@ def test_reclaiming_while_uploads_run_concurrently_loses_nothing(runtime, clock)
     with runtime.db.read() as s:
         stored = [content.chunk_list(s, cid) for cid in results]
     assert sorted(b"".join(content.read_range(vault, c)) for c in stored) == sorted(pieces)
+
+
+def _pack_count(rt) -> int:
+    with rt.db.read() as s:
+        return int(s.scalar(select(func.count()).select_from(Pack)))
+
+
+def test_a_pack_goes_when_none_of_its_chunks_is_used_and_not_before(runtime, clock):
+    account = make_user(runtime)
+    with runtime.db.read() as s:
+        vault = vault_for(s, runtime.store, runtime.keyring, account)
+    kept, dropped = os.urandom(400_000), os.urandom(400_000)
+    # One batch, one pack, holding both contents' chunks; only the first is committed.
+    staged = content.stage_many(runtime.db, vault, account, clock, [kept, dropped])
+    with runtime.db.write() as s:
+        cid = content.commit(s, account, staged[0], clock.now_ms())
+    assert _pack_count(runtime) == 1 and _blob_count(runtime) == 1
+    clock.advance(days=3)
+    result = reclaim.reclaim_chunks(runtime.db, runtime.store, clock.now_ms() - 1)
+    assert result.chunks == len(staged[1].chunks) and result.bytes == 0  # the pack still holds one
+    assert _pack_count(runtime) == 1 and _blob_count(runtime) == 1
+    with runtime.db.read() as s:
+        assert b"".join(content.read_range(vault, content.chunk_list(s, cid))) == kept
+    with runtime.db.write() as s:
+        s.execute(delete(Content).where(Content.id == cid))
+    clock.advance(days=3)
+    result = reclaim.reclaim_chunks(runtime.db, runtime.store, clock.now_ms() - 1)
+    assert result.bytes > 800_000  # the whole pack
+    assert _pack_count(runtime) == 0 and _blob_count(runtime) == 0 and _chunk_count(runtime) == 0
+
+
+def test_a_pack_no_chunk_row_points_into_is_deleted_after_the_grace_period(runtime, clock):
+    """Two uploads of the same new bytes both store them; the second pack is never used."""
+    account = make_user(runtime)
+    with runtime.db.read() as s:
+        vault = vault_for(s, runtime.store, runtime.keyring, account)
+    data = os.urandom(300_000)
+    first = content.stage(runtime.db, vault, account, clock, [data])
+    with runtime.db.write() as s:  # as if the second stager had not seen the first's rows
+        s.execute(delete(Chunk))
+    content.stage(runtime.db, vault, account, clock, [data])
+    with runtime.db.write() as s:
+        s.execute(delete(Chunk))
+        s.execute(update(Pack).values(created_at=clock.now_ms()))
+    content.stage(runtime.db, vault, account, clock, [data])
+    assert _pack_count(runtime) == 3
+    assert reclaim.reclaim_chunks(runtime.db, runtime.store, clock.now_ms() - 1).chunks == 0
+    assert _pack_count(runtime) == 3  # young: a stager may be about to record its chunks
+    clock.advance(days=3)
+    with runtime.db.write() as s:
+        s.execute(update(Chunk).values(last_used_at=clock.now_ms()))  # the chunk is in use
+    reclaim.reclaim_chunks(runtime.db, runtime.store, clock.now_ms() - 1)
+    assert _pack_count(runtime) == 1 and _blob_count(runtime) == 1
+    assert b"".join(_read_chunk(runtime, vault, c.blob_id) for c in first.chunks) == data

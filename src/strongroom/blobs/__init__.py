@@ -37,21 +37,13 @@ __all__ = [
 ]
 
 
-def open_store(url: str, *, s3_endpoint_url: str | None = None, sealers: bool = False) -> BlobStore:
-    """The store a ``STRONGROOM_BLOBS`` value names.  Raises InvalidInput for an unknown scheme.
-
-    ``sealers``: a folder store seals and writes large batches in worker processes (for a
-    server, whose requests otherwise share one core); commands that already keep every core
-    busy (an import: a reading process and a storing one) do without them."""
+def open_store(url: str, *, s3_endpoint_url: str | None = None) -> BlobStore:
+    """The store a ``STRONGROOM_BLOBS`` value names.  Raises InvalidInput for an unknown scheme."""
     parsed = urlparse(url)
     if parsed.scheme in ("", "file"):
         from strongroom.blobs.local import LocalBlobStore
-        from strongroom.blobs.sealers import default_processes
 
-        return LocalBlobStore(
-            Path(unquote(parsed.path) if parsed.scheme else url),
-            sealer_processes=default_processes() if sealers else 0,
-        )
+        return LocalBlobStore(Path(unquote(parsed.path) if parsed.scheme else url))
     if parsed.scheme == "s3":
         from strongroom.blobs.s3 import S3BlobStore
 

@@ -17,16 +17,12 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from types import TracebackType
-from typing import TYPE_CHECKING
 
 from strongroom.errors import InvalidInput, NotFound, ServiceUnavailable
 
 _NAME = re.compile(r"[0-9a-f]{8,64}/[0-9a-f]{16,128}")
 _PREFIX = re.compile(r"[0-9a-f]{0,64}|[0-9a-f]{8,64}/[0-9a-f]{0,128}")
 READ_SIZE = 1024 * 1024
-
-if TYPE_CHECKING:
-    from strongroom.blobs.sealers import SealerPool
 
 
 class BlobNotFound(NotFound):
@@ -197,8 +193,6 @@ class BlobStore(ABC):
     and BadBlobName for a name (or prefix) that :func:`validate_name` refuses."""
 
     url: str
-    sealers: SealerPool | None = None
-    """Worker processes that seal and write this store's blobs (local folders only)."""
 
     @abstractmethod
     def writer(self, name: str | None = None, *, deferred: bool = False) -> BlobWriter:
@@ -259,6 +253,14 @@ class BlobStore(ABC):
 
     def read(self, name: str) -> bytes:
         return b"".join(self.get(name))
+
+    def read_range(self, name: str, start: int, length: int) -> bytes:
+        """``length`` bytes of the object from ``start``, in one read (a packed blob).
+
+        Raises BlobNotFound, BlobStoreError (also when the object ends before them).
+        """
+        with self.open(name) as reader:
+            return reader.read(start, length)
 
     def delete_namespace(self, namespace: str) -> int:
         """Delete every object of ``namespace``; return how many.  Raises BadBlobName."""

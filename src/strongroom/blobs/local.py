@@ -31,7 +31,6 @@ from strongroom.blobs.base import (
     validate_prefix,
 )
 from strongroom.blobs.nesting import nest, unnest
-from strongroom.blobs.sealers import SealerPool
 
 Opener = Callable[[Path], BinaryIO]
 _KNOWN_FOLDERS = 100_000
@@ -173,11 +172,7 @@ class _LocalReader(BlobReader):
 class LocalBlobStore(BlobStore):
     """A folder on a local or mounted filesystem.  ``opener`` is the file-creation seam."""
 
-    def __init__(
-        self, root: Path, *, opener: Opener = _open_exclusive, sealer_processes: int = 0
-    ) -> None:
-        """``sealer_processes``: worker processes for :meth:`Vault.put_many` (0: none, every
-        blob is written by the calling thread).  Only with the default ``opener``."""
+    def __init__(self, root: Path, *, opener: Opener = _open_exclusive) -> None:
         self.root = root.absolute()
         self.url = f"file://{self.root}"
         self.tmp = self.root / ".tmp"
@@ -187,8 +182,6 @@ class LocalBlobStore(BlobStore):
         # Folders known to exist: nothing in Strongroom removes a shard folder, and without
         # this every blob written cost a stat per level.
         self._folders: set[Path] = set()
-        if sealer_processes and opener is _open_exclusive:
-            self.sealers = SealerPool(self.root, sealer_processes)
         try:
             self.tmp.mkdir(parents=True, exist_ok=True)
         except OSError as e:

@@ -159,12 +159,7 @@ class _S3Reader(BlobReader):
         self.size = int(found.group(1)) if found else int(response["ContentLength"])
 
     def _body(self, body: Any) -> bytes:
-        try:
-            return bytes(body.read())
-        except _S3_ERRORS as e:
-            raise _failure(f"read blob {self._name}", e) from None
-        finally:
-            body.close()
+        return self._store._body(self._name, body)
 
     def stream(self, start: int, end: int, chunk: int = READ_SIZE) -> Iterator[bytes]:
         if start >= end:
@@ -240,6 +235,25 @@ class S3BlobStore(BlobStore):
 
     def open(self, name: str, *, tail: int = 0) -> BlobReader:
         return _S3Reader(self, name, tail)
+
+    def read_range(self, name: str, start: int, length: int) -> bytes:
+        if length <= 0:
+            return b""
+        response = self.call(
+            name, "read", "get_object", Range=f"bytes={start}-{start + length - 1}"
+        )
+        data = b"" if response is None else self._body(name, response["Body"])
+        if len(data) != length:
+            raise BlobStoreError(f"blob {name} ended before byte {start + length}")
+        return data
+
+    def _body(self, name: str, body: Any) -> bytes:
+        try:
+            return bytes(body.read())
+        except _S3_ERRORS as e:
+            raise _failure(f"read blob {name}", e) from None
+        finally:
+            body.close()
 
     def get(self, name: str) -> Iterator[bytes]:
         body = self.call(name, "read", "get_object")["Body"]  # one request, not open + stream

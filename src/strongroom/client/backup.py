@@ -10,7 +10,7 @@ from pathlib import Path
 
 from strongroom.client.api import ApiError, Client
 from strongroom.client.state import BackupState, Known
-from strongroom.client.uploads import SMALL, is_regular, put_batch, put_file, sha256_of
+from strongroom.client.uploads import SMALL, is_regular, put_batch, put_file
 
 BATCH_FILES = 200
 BATCH_BYTES = 8 * 1024 * 1024
@@ -123,9 +123,8 @@ def backup(
 
     def several(batch: list[Entry]) -> None:
         stats = [e.path.stat() for e in batch]
-        digests = [sha256_of(e.path) for e in batch]
         stored = put_batch(client, [(e.path, e.folder) for e in batch])
-        for entry, st, digest, made in zip(batch, stats, digests, stored, strict=True):
+        for entry, st, (made, digest) in zip(batch, stats, stored, strict=True):
             state.stored(
                 entry.path,
                 st.st_size,

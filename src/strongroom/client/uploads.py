@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -122,9 +123,14 @@ def upload(
     resume_url: str | None = None,
     remember: Callable[[str], None] | None = None,
     progress: Progress | None = None,
+    sha256: str | None = None,
 ) -> tuple[str, str, int]:
     """Send a file with tus (resuming ``resume_url`` when it is still valid); return the stored
-    file's id, the SHA-256 of the bytes read (hex) and how many bytes were sent."""
+    file's id, the SHA-256 of the bytes read (hex) and how many bytes were sent.
+
+    ``sha256``: the file's hash, already computed (then the bytes are not hashed again as they
+    are sent: the server checks its own hash of what it stores).
+    """
     st = path.stat()
     size = st.st_size
     url, offset = None, 0
@@ -134,7 +140,7 @@ def upload(
             url, offset = resume_url, int(head.headers["upload-offset"])
     sent = size - offset
     file_id = None
-    hasher = hashlib.sha256()
+    hasher: Any = _Unhashed(sha256) if sha256 else hashlib.sha256()
     with path.open("rb") as f:
         if url is None:
             meta = {"filename": name, "folder": folder, "mtime": str(int(st.st_mtime))}
@@ -163,6 +169,19 @@ def upload(
     return str(file_id), hasher.hexdigest(), sent
 
 
+class _Unhashed:
+    """Stands in for a hasher when the digest is known already."""
+
+    def __init__(self, hexdigest: str) -> None:
+        self._hex = hexdigest
+
+    def update(self, data: bytes) -> None:
+        pass
+
+    def hexdigest(self) -> str:
+        return self._hex
+
+
 def put_file(
     client: Client,
     path: Path,
@@ -183,6 +202,7 @@ def put_file(
     """
     st = path.stat()
     name = name or path.name
+    digest = None
     if ask_by_hash:
         digest = sha256 or sha256_of(path)
         known = by_hash(client, digest, st.st_size, folder, name, st.st_mtime)
@@ -198,6 +218,7 @@ def put_file(
         resume_url=resume_url,
         remember=remember,
         progress=progress,
+        sha256=digest if ask_by_hash else None,
     )
     return Uploaded(file_id, sent_digest, sent, False)
 
@@ -225,17 +246,19 @@ SMALL = 1024 * 1024
 """Files below this go in batches (one request for many) instead of one upload each."""
 
 
-def put_batch(client: Client, items: list[tuple[Path, str]]) -> list[dict[str, Any]]:
-    """Store several small files in one request; ``items`` are (local path, locker folder)."""
+def put_batch(client: Client, items: list[tuple[Path, str]]) -> list[tuple[dict[str, Any], str]]:
+    """Store several small files in one request; ``items`` are (local path, locker folder).
+    Each stored file with the SHA-256 (hex) of the bytes sent, in order."""
     manifest = []
     parts = []
+    digests = []
     for path, folder in items:
         st = path.stat()
+        data = path.read_bytes()
+        digests.append(hashlib.sha256(data).hexdigest())
         manifest.append({"name": path.name, "folder": folder, "mtime": st.st_mtime})
-        parts.append(("file", (path.name, path.read_bytes(), "application/octet-stream")))
-    import json
-
+        parts.append(("file", (path.name, data, "application/octet-stream")))
     r = client.http.post(
         "/api/v1/files/batch", data={"manifest": json.dumps(manifest)}, files=parts
     )
-    return _check(r).json()["files"]  # type: ignore[no-any-return]
+    return list(zip(_check(r).json()["files"], digests, strict=True))

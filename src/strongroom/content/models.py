@@ -1,4 +1,5 @@
-"""Tables of stored content: chunks (one per blob), contents, and which chunks make a content."""
+"""Tables of stored content: chunks, the packs that hold them, contents, and which chunks make a
+content."""
 
 from __future__ import annotations
 
@@ -21,6 +22,31 @@ class Chunk(Base):
     size: Mapped[int] = mapped_column(Integer)
     stored_size: Mapped[int] = mapped_column(Integer)
     last_used_at: Mapped[int] = mapped_column(BigInteger)
+    pack_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    """The pack holding this chunk's sealed bytes at ``pack_offset``; None: a blob of its own
+    (chunks stored before packs, and the store's own ``<namespace>/<blob id>`` objects)."""
+    pack_offset: Mapped[int | None] = mapped_column(BigInteger, default=None)
+
+    __table_args__ = (Index("ix_chunks_account_pack", "account_id", "pack_id"),)
+
+
+class Pack(Base):
+    """One stored object holding many sealed chunks (see :mod:`strongroom.blobs.vault`).
+
+    It goes when no chunk row points into it any more (``content/reclaim.py``).  ``retired_at``:
+    its live chunks were copied into a new pack; readers that looked it up before may still be
+    reading it, so it is deleted only a grace period later.
+    """
+
+    __tablename__ = "packs"
+
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True
+    )
+    pack_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    stored_size: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    retired_at: Mapped[int | None] = mapped_column(BigInteger, default=None)
 
 
 class Content(Base):

@@ -1,4 +1,5 @@
-"""Reclaiming storage: contents nothing refers to, then chunks no content uses, then their blobs.
+"""Reclaiming storage: contents nothing refers to, then chunks no content uses, then their blobs
+and the packs none of whose chunks is used any more.
 
 Referencing columns (a message part's or file version's ``content_id``) are passed in by the
 caller (``jobs``), since this package cannot know the domains above it.
@@ -7,6 +8,9 @@ caller (``jobs``), since this package cannot know the domains above it.
 # by a stager, whose content is not committed yet).  Only chunks untouched for ``grace_ms`` are
 # candidates, and their rows stay locked (``FOR UPDATE``; SQLite's writer lock) while their blobs
 # are deleted, so a stager's touch waits and then finds the row gone, and stores the blob again.
+# A stager never adds chunks to a pack that exists (each batch is a new pack), so a pack that no
+# chunk row points into stays unused; it is deleted once older than the grace period (a stager
+# records its pack and the pack's chunk rows in one transaction).
 """
 
 from __future__ import annotations
@@ -14,12 +18,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, delete, exists, select
+from sqlalchemy import and_, delete, exists, or_, select
 from sqlalchemy.orm import QueryableAttribute, Session
 
 from strongroom.accounts.keys import namespace_of
 from strongroom.blobs import BlobStore
-from strongroom.content.models import Chunk, Content, ContentChunk
+from strongroom.blobs.vault import Placement
+from strongroom.content.models import Chunk, Content, ContentChunk, Pack
 from strongroom.db import Database
 
 
@@ -70,32 +75,98 @@ def reclaim_chunks(
     while True:
         with db.write() as s:
             rows = s.execute(
-                select(Chunk.account_id, Chunk.blob_id, Chunk.stored_size)
+                select(Chunk.account_id, Chunk.blob_id, Chunk.stored_size, Chunk.pack_id)
                 .where(Chunk.last_used_at < cutoff, *unused)
                 .limit(batch)
                 .with_for_update(skip_locked=True)
             ).all()
-            namespaces: dict[int, str | None] = {}
-            for account_id, blob_id, stored_size in rows:
-                if account_id not in namespaces:
-                    namespaces[account_id] = namespace_of(s, account_id)
-                namespace = namespaces[account_id]
-                if namespace is not None:
+            namespaces = _Namespaces(s)
+            for account_id, blob_id, stored_size, pack_id in rows:
+                namespace = namespaces.of(account_id)
+                if pack_id is None and namespace is not None:
                     store.delete(f"{namespace}/{blob_id}")
                 s.execute(
                     delete(Chunk).where(Chunk.account_id == account_id, Chunk.blob_id == blob_id)
                 )
-                result.bytes += stored_size
+                if pack_id is None:
+                    result.bytes += stored_size
             result.chunks += len(rows)
         if len(rows) < batch:
-            return result
+            break
+    result.bytes += reclaim_packs(db, store, cutoff, batch)
+    return result
+
+
+def reclaim_packs(db: Database, store: BlobStore, cutoff: int, batch: int = 200) -> int:
+    """Delete packs older than ``cutoff`` (and retired before it) that no chunk row points into;
+    return the bytes freed."""
+    freed = 0
+    in_use = exists().where(
+        and_(Chunk.account_id == Pack.account_id, Chunk.pack_id == Pack.pack_id)
+    )
+    while True:
+        with db.write() as s:
+            rows = s.execute(
+                select(Pack.account_id, Pack.pack_id, Pack.stored_size)
+                .where(
+                    Pack.created_at < cutoff,
+                    or_(Pack.retired_at.is_(None), Pack.retired_at < cutoff),
+                    ~in_use,
+                )
+                .limit(batch)
+                .with_for_update(skip_locked=True)
+            ).all()
+            namespaces = _Namespaces(s)
+            for account_id, pack_id, stored_size in rows:
+                namespace = namespaces.of(account_id)
+                if namespace is not None:
+                    store.delete(f"{namespace}/{pack_id}")
+                s.execute(
+                    delete(Pack).where(Pack.account_id == account_id, Pack.pack_id == pack_id)
+                )
+                freed += stored_size
+        if len(rows) < batch:
+            return freed
+
+
+class _Namespaces:
+    """Each account's storage namespace, looked up once per transaction."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+        self._known: dict[int, str | None] = {}
+
+    def of(self, account_id: int) -> str | None:
+        if account_id not in self._known:
+            self._known[account_id] = namespace_of(self._session, account_id)
+        return self._known[account_id]
 
 
 def referenced_blobs(session: Session, account_id: int) -> list[tuple[str, int | None]]:
-    """Every chunk the account has, with its stored size (for ``strongroom verify``)."""
-    return [
-        (str(b), int(n))
-        for b, n in session.execute(
-            select(Chunk.blob_id, Chunk.stored_size).where(Chunk.account_id == account_id)
+    """Every object the account's chunks are in, with its stored size (for ``strongroom
+    verify``): chunks stored as blobs of their own, and packs."""
+    own = session.execute(
+        select(Chunk.blob_id, Chunk.stored_size).where(
+            Chunk.account_id == account_id, Chunk.pack_id.is_(None)
         )
-    ]
+    )
+    packs = session.execute(
+        select(Pack.pack_id, Pack.stored_size).where(Pack.account_id == account_id)
+    )
+    return [(str(b), int(n)) for b, n in [*own, *packs]]
+
+
+def packed_chunks(session: Session, account_id: int) -> dict[str, list[tuple[str, Placement]]]:
+    """The chunks in each of the account's packs, ``pack id -> [(blob id, placement)]`` (for
+    ``strongroom verify --read-data``, which checks them one by one)."""
+    found: dict[str, list[tuple[str, Placement]]] = {}
+    rows = session.execute(
+        select(Chunk.pack_id, Chunk.blob_id, Chunk.pack_offset, Chunk.stored_size).where(
+            Chunk.account_id == account_id, Chunk.pack_id.is_not(None)
+        )
+    )
+    for pack_id, blob_id, offset, stored_size in rows:
+        found.setdefault(str(pack_id), []).append(
+            (str(blob_id), Placement(str(pack_id), int(offset or 0), int(stored_size)))
+        )
+    return found

@@ -16,14 +16,16 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from strongroom.blobs import Vault
+from strongroom.blobs.vault import Placement
 from strongroom.clock import Clock
 from strongroom.content.chunking import Chunker, StreamChunker
-from strongroom.content.models import Content, ContentChunk
+from strongroom.content.models import Chunk, Content, ContentChunk
 from strongroom.db import Database, execute_many, insert_rows, select_in
 from strongroom.errors import NotFound
 
@@ -63,19 +65,20 @@ def put_chunks(
     # than running them.
     with db.write() as s:
         have = {str(row[0]) for row in select_in(s, _TOUCH, (now, account_id), sorted(set(ids)))}
-    missing: dict[str, bytes] = {}
+    missing: dict[str, bytes | memoryview] = {}
     for blob_id, piece in zip(ids, pieces, strict=True):
         if blob_id not in have and blob_id not in missing:
-            missing[blob_id] = bytes(piece)
+            missing[blob_id] = piece
     if missing:
-        # Durable before the database records them: one flush per batch.
-        stored = dict(zip(missing, vault.put_many(list(missing.items())), strict=True))
-        sizes = {b: len(p) for b, p in zip(ids, pieces, strict=True)}
+        # One pack per batch, durable before the database records it.
+        placed = vault.put_pack(list(missing.items()))
         rows = [
-            (account_id, blob_id, sizes[blob_id], stored_size, now)
-            for blob_id, stored_size in stored.items()
+            (account_id, blob_id, len(data), at.stored_size, now, at.pack_id, at.offset)
+            for (blob_id, data), at in zip(missing.items(), placed, strict=True)
         ]
+        pack_size = sum(at.stored_size for at in placed)
         with db.write() as s:
+            execute_many(s, _RECORD_PACK, [(account_id, placed[0].pack_id, pack_size, now)])
             execute_many(s, _RECORD, rows)
     return [StagedChunk(b, len(p)) for b, p in zip(ids, pieces, strict=True)]
 
@@ -83,9 +86,14 @@ def put_chunks(
 _TOUCH = (
     "UPDATE chunks SET last_used_at = ? WHERE account_id = ? AND blob_id IN (*) RETURNING blob_id"
 )
+_RECORD_PACK = (
+    "INSERT INTO packs (account_id, pack_id, stored_size, created_at) VALUES (?, ?, ?, ?)"
+)
+# Race: two uploads of the same new bytes both store them; the first row keeps its place and
+# the other pack's copy is never read (the pack goes once none of its chunks is used).
 _RECORD = (
-    "INSERT INTO chunks (account_id, blob_id, size, stored_size, last_used_at)"
-    " VALUES (?, ?, ?, ?, ?)"
+    "INSERT INTO chunks (account_id, blob_id, size, stored_size, last_used_at, pack_id,"
+    " pack_offset) VALUES (?, ?, ?, ?, ?, ?, ?)"
     " ON CONFLICT (account_id, blob_id) DO UPDATE SET last_used_at = excluded.last_used_at"
 )
 
@@ -239,25 +247,53 @@ def find(session: Session, account_id: int, sha256: bytes, size: int) -> int | N
     )
 
 
-def chunk_list(session: Session, content_id: int) -> list[tuple[str, int, int]]:
-    """``(blob_id, offset, size)`` of each chunk, in order."""
+class ChunkAt(NamedTuple):
+    """One chunk of a content: its blob, where it starts in the content, its size, and where
+    its sealed bytes are (None: a blob of its own)."""
+
+    blob_id: str
+    offset: int
+    size: int
+    at: Placement | None
+
+
+def placement(pack_id: str | None, offset: int | None, stored_size: int | None) -> Placement | None:
+    """A chunk row's place in its pack (None for a chunk stored as a blob of its own)."""
+    if pack_id is None or offset is None or stored_size is None:
+        return None
+    return Placement(pack_id, int(offset), int(stored_size))
+
+
+def chunk_list(session: Session, content_id: int) -> list[ChunkAt]:
+    """Each chunk of the content, in order."""
     rows = session.execute(
-        select(ContentChunk.blob_id, ContentChunk.offset, ContentChunk.size)
+        select(
+            ContentChunk.blob_id,
+            ContentChunk.offset,
+            ContentChunk.size,
+            Chunk.pack_id,
+            Chunk.pack_offset,
+            Chunk.stored_size,
+        )
+        .outerjoin(
+            Chunk,
+            (Chunk.account_id == ContentChunk.account_id) & (Chunk.blob_id == ContentChunk.blob_id),
+        )
         .where(ContentChunk.content_id == content_id)
         .order_by(ContentChunk.seq)
     ).all()
-    return [(str(b), int(o), int(n)) for b, o, n in rows]
+    return [ChunkAt(str(b), int(o), int(n), placement(p, po, st)) for b, o, n, p, po, st in rows]
 
 
 def read_range(
-    vault: Vault, chunks: list[tuple[str, int, int]], start: int = 0, end: int | None = None
+    vault: Vault, chunks: Sequence[ChunkAt], start: int = 0, end: int | None = None
 ) -> Iterator[bytes]:
     """Stream bytes ``start`` to ``end`` (exclusive; None = to the end), reading only the chunks
     that overlap; every chunk is verified as it is read."""
-    total = chunks[-1][1] + chunks[-1][2] if chunks else 0
+    total = chunks[-1].offset + chunks[-1].size if chunks else 0
     stop = total if end is None else min(end, total)
-    for blob_id, offset, size in chunks:
-        if offset + size <= start or offset >= stop:
+    for chunk in chunks:
+        if chunk.offset + chunk.size <= start or chunk.offset >= stop:
             continue
-        data = vault.read(blob_id)
-        yield data[max(0, start - offset) : stop - offset]
+        data = vault.read(chunk.blob_id, chunk.at)
+        yield data[max(0, start - chunk.offset) : stop - chunk.offset]

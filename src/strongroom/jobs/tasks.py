@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from strongroom.clock import DAY_MS
-from strongroom.content.reclaim import referenced_blobs
+from strongroom.content.reclaim import packed_chunks, referenced_blobs
 from strongroom.jobs import accounts, imports, locker, messages, storage, verify
 from strongroom.jobs.runner import Handler, Periodic, Worker
 from strongroom.runtime import Runtime
@@ -32,6 +32,7 @@ SCHEDULES: list[Periodic] = [
 ]
 
 verify.REFERENCE_SOURCES.append(referenced_blobs)
+verify.PACK_SOURCES.append(packed_chunks)
 
 
 def make_worker(

@@ -17,10 +17,15 @@ from sqlalchemy.orm import Session
 from strongroom.accounts.keys import vault_key
 from strongroom.accounts.models import AccountKey
 from strongroom.blobs import BlobCorrupt, BlobNotFound, Vault
+from strongroom.blobs.vault import Placement
 from strongroom.runtime import Runtime
 
 ReferenceSource = Callable[[Session, int], Iterable[tuple[str, int | None]]]
 REFERENCE_SOURCES: list[ReferenceSource] = []
+PackSource = Callable[[Session, int], dict[str, list[tuple[str, Placement]]]]
+PACK_SOURCES: list[PackSource] = []
+"""Which of the referenced objects are packs, and the blobs in each: ``read_data`` checks those
+blobs one by one (a pack is not one blob)."""
 
 
 @dataclass
@@ -56,7 +61,10 @@ def verify_store(
             referenced: dict[str, int | None] = {}
             for source in REFERENCE_SOURCES:
                 referenced.update(source(s, account_id))
-        _verify_namespace(rt, vault, namespace, referenced, report, read_data, progress)
+            packs: dict[str, list[tuple[str, Placement]]] = {}
+            for pack_source in PACK_SOURCES:
+                packs.update(pack_source(s, account_id))
+        _verify_namespace(rt, vault, namespace, referenced, packs, report, read_data, progress)
         report.accounts += 1
     for info in rt.store.list():
         if info.name.split("/", 1)[0] not in known_namespaces:
@@ -69,6 +77,7 @@ def _verify_namespace(
     vault: Vault,
     namespace: str,
     referenced: dict[str, int | None],
+    packs: dict[str, list[tuple[str, Placement]]],
     report: VerifyReport,
     read_data: bool,
     progress: Callable[[int], None] | None,
@@ -85,7 +94,11 @@ def _verify_namespace(
             report.corrupt.append(Damage(name, f"{size} bytes stored, {expected} expected"))
         elif read_data:
             try:
-                vault.verify(blob_id)
+                if blob_id in packs:
+                    for packed, at in packs[blob_id]:
+                        vault.verify(packed, at)
+                else:
+                    vault.verify(blob_id)
             except BlobCorrupt as e:
                 report.corrupt.append(Damage(name, e.detail))
             except BlobNotFound:

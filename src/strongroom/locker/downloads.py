@@ -27,7 +27,7 @@ MAX_ZIP_FILES = 100_000
 @dataclass(frozen=True)
 class FileStream:
     vault: Vault
-    chunks: list[tuple[str, int, int]]
+    chunks: list[content.ChunkAt]
     size: int
     sha256: bytes
     content_type: str

@@ -189,15 +189,28 @@ class Appender:
         """Rebuild the live state from what is stored (after a restart or in another process)."""
         with db.read() as s:
             rows = s.execute(
-                select(UploadChunk.blob_id, UploadChunk.size)
+                select(UploadChunk.blob_id, UploadChunk.size, *_PLACE)
+                .outerjoin(
+                    Chunk,
+                    (Chunk.account_id == UploadChunk.account_id)
+                    & (Chunk.blob_id == UploadChunk.blob_id),
+                )
                 .where(UploadChunk.upload_id == upload.id)
                 .order_by(UploadChunk.seq)
             ).all()
-        chunks = [content.StagedChunk(str(b), int(n)) for b, n in rows]
+            tail_at = None
+            if upload.tail_blob:
+                found = s.execute(
+                    select(*_PLACE).where(
+                        Chunk.account_id == upload.account_id, Chunk.blob_id == upload.tail_blob
+                    )
+                ).first()
+                tail_at = content.placement(*found) if found else None
+        chunks = [content.StagedChunk(str(b), int(n)) for b, n, *_ in rows]
         sha = hashlib.sha256()
-        for chunk in chunks:
-            sha.update(vault.read(chunk.blob_id))
-        tail = vault.read(upload.tail_blob) if upload.tail_blob else b""
+        for chunk, (_, _, pack_id, offset, stored_size) in zip(chunks, rows, strict=True):
+            sha.update(vault.read(chunk.blob_id, content.placement(pack_id, offset, stored_size)))
+        tail = vault.read(upload.tail_blob, tail_at) if upload.tail_blob else b""
         sha.update(tail)
         return cls(db, vault, clock, upload, chunks, tail, sha)
 
@@ -302,9 +315,13 @@ class Appender:
         return content.Staged(self._sha.digest(), self.length, self.chunks + self._new)
 
 
+_PLACE = (Chunk.pack_id, Chunk.pack_offset, Chunk.stored_size)
+
+
 def drop_tail(db: Database, vault: Vault, account_id: int, blob_id: str) -> None:
-    """Delete a tail blob its upload no longer needs, unless something else uses the same bytes
-    (content is addressed by its bytes: a tail may equal a real chunk)."""
+    """Forget a tail blob its upload no longer needs, unless something else uses the same bytes
+    (content is addressed by its bytes: a tail may equal a real chunk).  A tail of its own is
+    deleted; one in a pack goes with the pack (``content/reclaim.py``)."""
     with db.write() as s:
         usage.lock_account(s, account_id)
         used = s.scalar(
@@ -323,8 +340,13 @@ def drop_tail(db: Database, vault: Vault, account_id: int, blob_id: str) -> None
             .limit(1)
         )
         if used is None:
-            s.execute(delete(Chunk).where(Chunk.account_id == account_id, Chunk.blob_id == blob_id))
-            vault.delete(blob_id)
+            packed = s.scalar(
+                delete(Chunk)
+                .where(Chunk.account_id == account_id, Chunk.blob_id == blob_id)
+                .returning(Chunk.pack_id)
+            )
+            if packed is None:
+                vault.delete(blob_id)
 
 
 def mark_finished(

@@ -27,7 +27,7 @@ from strongroom.sync.tokens import decode_state, encode_state, parse_id
 class StoredPart(PartContent):
     """A part whose bytes were sent first as a resumable upload (large attachments)."""
 
-    def __init__(self, vault: Vault, chunk_list: list[tuple[str, int, int]], size: int) -> None:
+    def __init__(self, vault: Vault, chunk_list: list[content.ChunkAt], size: int) -> None:
         self.vault, self.chunk_list, self.size = vault, chunk_list, size
 
     def open(self) -> BinaryIO:

@@ -51,8 +51,6 @@ def create_app(runtime: Runtime) -> FastAPI:
                 worker.stop()
                 thread.join(30)
             await run_in_threadpool(runtime.db.checkpoint)
-            if runtime.store.sealers is not None:  # its processes start again when needed
-                await run_in_threadpool(runtime.store.sealers.close)
 
     app = FastAPI(
         title="Strongroom",
@@ -81,4 +79,4 @@ def app_from_environment() -> FastAPI:
     from strongroom.config import load_settings
     from strongroom.runtime import open_runtime
 
-    return create_app(open_runtime(load_settings(), sealers=True))
+    return create_app(open_runtime(load_settings()))

@@ -37,7 +37,7 @@ def safe_content_type(content_type: str) -> str:
 def send_content(
     request: Request,
     vault: Vault,
-    chunks: list[tuple[str, int, int]],
+    chunks: list[content.ChunkAt],
     *,
     size: int,
     sha256: bytes,
