@@ -79,3 +79,43 @@ def test_a_checkpoint_empties_the_sqlite_write_ahead_log(tmp_path):
     with db.read() as s:
         assert s.execute(text("SELECT length(v) FROM n")).scalar_one() == 100_000
     db.dispose()
+
+
+_TRY_LOCK = """
+import fcntl, os, sys
+fd = os.open(sys.argv[1], os.O_RDWR)
+try:
+    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+except BlockingIOError:
+    print("busy")
+else:
+    print("free")
+"""
+
+
+def test_sqlite_writers_of_other_processes_queue_on_a_lock_file(tmp_path):
+    """Server processes wait for each other's write transactions on a kernel lock (woken at
+    once), not in SQLite's busy handler (which sleeps up to 100 ms between tries)."""
+    import subprocess
+    import sys
+
+    db = Database(f"sqlite:///{tmp_path / 'q.db'}")
+    lock = tmp_path / "q.db-writer.lock"
+
+    def other_process() -> str:
+        run = subprocess.run([sys.executable, "-c", _TRY_LOCK, str(lock)], capture_output=True)
+        return run.stdout.decode().strip()
+
+    with db.write() as s:
+        s.execute(text("CREATE TABLE t (x INTEGER)"))
+    assert other_process() == "free"
+    with db.write() as s:
+        with db.write():  # nested (a mistake, but it must not release the outer lock)
+            pass
+        assert other_process() == "busy"
+        s.execute(text("INSERT INTO t VALUES (1)"))
+    assert other_process() == "free"
+    with db.read() as s:
+        assert other_process() == "free"  # readers never take it
+        assert s.scalar(text("SELECT count(*) FROM t")) == 1
+    db.dispose()

@@ -6,10 +6,12 @@ driver manages transactions itself, which breaks savepoints, transactional DDL a
 isolation / Savepoints / Transactional DDL") the ``connect`` hook turns the driver's handling
 off and the ``begin`` hook emits ``BEGIN`` itself: ``BEGIN IMMEDIATE`` for write transactions,
 so two writers queue on the lock instead of failing with "database is locked" half-way through.
-Within one process, SQLite writers also queue on a Python lock before ``BEGIN IMMEDIATE``: SQLite's
-busy handler polls with sleeps of up to 100 ms, so a writer that waits on SQLite alone wakes up
-long after the lock was freed; with four uploads taking turns that idle time was most of a
-backup's database time.  ``busy_timeout`` still covers writers in other processes.
+SQLite writers also queue before ``BEGIN IMMEDIATE``, on a Python lock within a process and on
+an ``flock`` of a file beside the database between processes (``strongroom serve`` runs one per
+core): SQLite's busy handler polls with sleeps of up to 100 ms, so a writer that waits on SQLite
+alone wakes up long after the lock was freed; with four uploads taking turns that idle time was
+most of a backup's database time.  ``busy_timeout`` still covers writers that do not take the
+queue (migrations, other programs).
 
 This is the only module that knows SQL dialect differences at the connection level; nothing
 domain-specific lives here.
@@ -17,7 +19,9 @@ domain-specific lives here.
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -92,6 +96,41 @@ def _install_sqlite_hooks(engine: Engine) -> None:
         conn.exec_driver_sql(f"BEGIN {mode}".strip())
 
 
+class _WriterQueue:
+    """Where SQLite writers wait their turn (see the module docstring): a reentrant lock for
+    the threads of this process, then, by the outermost holder, an exclusive ``flock`` of
+    ``path`` for the processes sharing the database (none for an in-memory database)."""
+
+    def __init__(self, path: Path | None) -> None:
+        self._threads = threading.RLock()
+        self._depth = 0
+        self._fd = -1
+        if path is not None:
+            # Close-on-exec: a child program must not inherit (and so keep) the lock.
+            self._fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+
+    def __enter__(self) -> None:
+        self._threads.acquire()
+        if self._depth == 0 and self._fd >= 0:
+            try:
+                fcntl.flock(self._fd, fcntl.LOCK_EX)  # releases the GIL while it waits
+            except BaseException:
+                self._threads.release()
+                raise
+        self._depth += 1
+
+    def __exit__(self, *exc: object) -> None:
+        self._depth -= 1
+        if self._depth == 0 and self._fd >= 0:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+        self._threads.release()
+
+    def close(self) -> None:
+        if self._fd >= 0:
+            fd, self._fd = self._fd, -1
+            os.close(fd)
+
+
 class Database:
     """An engine plus the two ways in: :meth:`read` and :meth:`write` transactions."""
 
@@ -100,9 +139,11 @@ class Database:
         parsed = make_url(self.url)
         self.dialect = parsed.get_backend_name()
         kwargs: dict[str, Any] = {"echo": echo, "future": True}
+        lock_path: Path | None = None
         if self.dialect == "sqlite":
             if parsed.database and parsed.database != ":memory:":
                 Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+                lock_path = Path(f"{parsed.database}-writer.lock")
             kwargs["connect_args"] = {"check_same_thread": False, "timeout": 60}
             kwargs["pool_size"] = 8
             kwargs["max_overflow"] = 16
@@ -124,7 +165,7 @@ class Database:
         )
         # Reentrant so that a (mistaken) write inside a write fails on SQLite's busy timeout,
         # as it did before this lock, instead of hanging.
-        self._writer = threading.RLock() if self.dialect == "sqlite" else None
+        self._writer = _WriterQueue(lock_path) if self.dialect == "sqlite" else None
 
     @property
     def is_sqlite(self) -> bool:
@@ -170,6 +211,8 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        if self._writer is not None:
+            self._writer.close()
 
 
 BigId = BigInteger().with_variant(Integer(), "sqlite")

@@ -21,6 +21,17 @@ if TYPE_CHECKING:
 APP_FACTORY = "strongroom.web.app:app_from_environment"
 
 
+def default_workers() -> int:
+    """One server process per core, at most four.
+
+    A Python process runs its code on one core at a time, and storing uploads is mostly such
+    code (the web framework, the database bookkeeping, chunking): with one process a backup kept
+    one core busy and left the other idle.  Processes share nothing but the database and the
+    content store (see the README's Production section), so more of them is safe.
+    """
+    return max(1, min(4, os.cpu_count() or 1))
+
+
 def register(app: typer.Typer) -> None:
     app.command("serve")(serve)
 
@@ -38,7 +49,12 @@ def serve(
     port: int | None = typer.Option(None, "--port", help="Port to listen on (8750)."),
     tls_cert: Path | None = typer.Option(None, "--tls-cert", help="PEM certificate: serve HTTPS."),
     tls_key: Path | None = typer.Option(None, "--tls-key", help="PEM private key for --tls-cert."),
-    workers: int = typer.Option(1, "--workers", min=1, help="Server processes to run."),
+    workers: int | None = typer.Option(
+        None,
+        "--workers",
+        min=1,
+        help="Server processes to run (default: one per core, at most 4).",
+    ),
 ) -> None:
     """Run the server: API, web app and background jobs."""
     import uvicorn
@@ -52,6 +68,7 @@ def serve(
     shown = "127.0.0.1" if settings.host in ("0.0.0.0", "::") else settings.host
     typer.echo(f"Strongroom is running: open {scheme}://{shown}:{settings.port} in your browser")
     typer.echo(f"Data folder: {settings.data.absolute()}   (Ctrl+C stops the server)")
+    workers = workers or default_workers()
     uvicorn.run(
         APP_FACTORY,
         factory=True,
