@@ -14,6 +14,7 @@ from strongroom.content import reclaim
 from strongroom.content import store as content
 from strongroom.content.models import Chunk, Content, Pack
 from strongroom.jobs import make_worker
+from strongroom.jobs.storage import reclaim_all
 from tests.factories import make_user, register_device, upload_bytes
 
 MiB = 1024 * 1024
@@ -178,3 +179,34 @@ def test_a_pack_no_chunk_row_points_into_is_deleted_after_the_grace_period(runti
     reclaim.reclaim_chunks(runtime.db, runtime.store, clock.now_ms() - 1)
     assert _pack_count(runtime) == 1 and _blob_count(runtime) == 1
     assert b"".join(_read_chunk(runtime, vault, c.blob_id) for c in first.chunks) == data
+
+
+def test_a_mostly_unused_pack_is_rewritten_and_its_space_freed_after_the_grace_period(
+    runtime, clock
+):
+    """Deleting most of a batch of small files frees their space, not only when all are gone."""
+    account = make_user(runtime)
+    with runtime.db.read() as s:
+        vault = vault_for(s, runtime.store, runtime.keyring, account)
+    datas = [os.urandom(50_000 + i) for i in range(8)]  # one chunk each, one pack
+    staged = content.stage_many(runtime.db, vault, account, clock, datas)
+    with runtime.db.write() as s:
+        kept = content.commit(s, account, staged[5], clock.now_ms())
+    pack_size = sum(i.size for i in runtime.store.list())
+    clock.advance(days=3)
+    cutoff = clock.now_ms() - 1
+    assert reclaim.reclaim_chunks(runtime.db, runtime.store, cutoff).chunks == 7
+    assert 0 < reclaim.repack(runtime.db, runtime.store, cutoff, clock.now_ms()) < pack_size
+    assert _pack_count(runtime) == 2  # the new one, and the old one retired
+    with runtime.db.read() as s:
+        chunks = content.chunk_list(s, kept)
+    assert chunks[0].at is not None and chunks[0].at.offset == 0
+    assert b"".join(content.read_range(vault, chunks)) == datas[5]
+    clock.advance(days=3)
+    with runtime.db.write() as s:  # the content stays in use (nothing refers to it in this test)
+        s.execute(update(Content).values(last_used_at=clock.now_ms()))
+    assert reclaim_all(runtime)["repacked_bytes"] == 0  # the new pack is full
+    assert _pack_count(runtime) == 1
+    assert sum(i.size for i in runtime.store.list()) < pack_size / 6
+    with runtime.db.read() as s:
+        assert b"".join(content.read_range(vault, content.chunk_list(s, kept))) == datas[5]

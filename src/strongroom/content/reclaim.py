@@ -15,10 +15,11 @@ caller (``jobs``), since this package cannot know the domains above it.
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, delete, exists, or_, select
+from sqlalchemy import and_, delete, exists, func, or_, select, update
 from sqlalchemy.orm import QueryableAttribute, Session
 
 from strongroom.accounts.keys import namespace_of
@@ -127,6 +128,91 @@ def reclaim_packs(db: Database, store: BlobStore, cutoff: int, batch: int = 200)
                 freed += stored_size
         if len(rows) < batch:
             return freed
+
+
+REPACK_BELOW = 0.5
+"""A pack whose chunks in use fill less than this share of it is rewritten (:func:`repack`)."""
+
+
+def repack(db: Database, store: BlobStore, cutoff: int, now: int, limit: int = 64) -> int:
+    """Copy the chunks still in use out of mostly unused packs into a new pack per account, so
+    that the rest of their space can be freed; return the bytes that will be freed.
+
+    Sealed chunks are copied as they are (a chunk's sealing does not depend on where it lies),
+    so nothing is decrypted.  The old packs are *retired*, not deleted: a reader that looked up
+    a chunk's old place just before the move can still read it, and :func:`reclaim_packs`
+    deletes them once the grace period has passed.
+
+    # Race: a chunk reclaimed while its pack is copied leaves unused bytes in the new pack; a
+    # chunk row is moved only if it still points into the old pack (compare-and-set), so two
+    # jobs repacking at once leave the loser's pack unused (reclaimed like any other).
+    """
+    live = (
+        select(Chunk.account_id, Chunk.pack_id, func.sum(Chunk.stored_size).label("live"))
+        .where(Chunk.pack_id.is_not(None))
+        .group_by(Chunk.account_id, Chunk.pack_id)
+        .subquery()
+    )
+    with db.read() as s:
+        sparse = s.execute(
+            select(Pack.account_id, Pack.pack_id, Pack.stored_size, live.c.live)
+            .join(live, and_(live.c.account_id == Pack.account_id, live.c.pack_id == Pack.pack_id))
+            .where(
+                Pack.created_at < cutoff,
+                Pack.retired_at.is_(None),
+                live.c.live < Pack.stored_size * REPACK_BELOW,
+            )
+            .limit(limit)
+        ).all()
+    by_account: dict[int, list[tuple[str, int, int]]] = {}
+    for account_id, pack_id, size, used in sparse:
+        by_account.setdefault(int(account_id), []).append((str(pack_id), int(size), int(used)))
+    freed = 0
+    for account_id, packs in by_account.items():
+        freed += _repack_account(db, store, account_id, packs, now)
+    return freed
+
+
+def _repack_account(
+    db: Database, store: BlobStore, account_id: int, packs: list[tuple[str, int, int]], now: int
+) -> int:
+    old = [pack_id for pack_id, _, _ in packs]
+    with db.read() as s:
+        namespace = namespace_of(s, account_id)
+        chunks = s.execute(
+            select(Chunk.blob_id, Chunk.pack_id, Chunk.pack_offset, Chunk.stored_size)
+            .where(Chunk.account_id == account_id, Chunk.pack_id.in_(old))
+            .order_by(Chunk.pack_id, Chunk.pack_offset)
+        ).all()
+    if namespace is None:
+        return 0
+    new_id = secrets.token_hex(32)
+    moved: list[tuple[str, str, int]] = []  # blob id, old pack, new offset
+    at = 0
+    with store.writer(f"{namespace}/{new_id}") as out:  # durable at commit
+        for blob_id, pack_id, offset, size in chunks:
+            out.write(store.read_range(f"{namespace}/{pack_id}", int(offset or 0), int(size)))
+            moved.append((str(blob_id), str(pack_id), at))
+            at += int(size)
+        out.commit(f"{namespace}/{new_id}")
+    with db.write() as s:
+        s.add(Pack(account_id=account_id, pack_id=new_id, stored_size=at, created_at=now))
+        for blob_id, pack_id, offset in moved:
+            s.execute(
+                update(Chunk)
+                .where(
+                    Chunk.account_id == account_id,
+                    Chunk.blob_id == blob_id,
+                    Chunk.pack_id == pack_id,
+                )
+                .values(pack_id=new_id, pack_offset=offset)
+            )
+        s.execute(
+            update(Pack)
+            .where(Pack.account_id == account_id, Pack.pack_id.in_(old))
+            .values(retired_at=now)
+        )
+    return sum(size for _, size, _ in packs) - at
 
 
 class _Namespaces:

@@ -10,6 +10,7 @@ from strongroom.content import reclaim
 from strongroom.jobs.runner import JobContext
 from strongroom.locker.models import File, FileVersion, Upload, UploadChunk
 from strongroom.messages.models import MessagePart
+from strongroom.runtime import Runtime
 
 REFERENCING: list[QueryableAttribute[Any]] = [
     MessagePart.content_id,
@@ -28,7 +29,11 @@ CHUNKS_IN_UPLOADS: list[reclaim.ChunkRef] = [
 
 
 def reclaim_storage(ctx: JobContext) -> dict[str, Any]:
-    rt = ctx.runtime
+    return reclaim_all(ctx.runtime)
+
+
+def reclaim_all(rt: Runtime) -> dict[str, Any]:
+    """Unused contents, then chunks and packs, then rewrite mostly unused packs; the counts."""
     cutoff = rt.clock.now_ms() - rt.settings.reclaim_grace_hours * 3_600_000
     contents = 0
     while True:
@@ -38,4 +43,10 @@ def reclaim_storage(ctx: JobContext) -> dict[str, Any]:
         if not done:
             break
     result = reclaim.reclaim_chunks(rt.db, rt.store, cutoff, also_used=CHUNKS_IN_UPLOADS)
-    return {"contents": contents, "chunks": result.chunks, "bytes": result.bytes}
+    repacked = reclaim.repack(rt.db, rt.store, cutoff, rt.clock.now_ms())
+    return {
+        "contents": contents,
+        "chunks": result.chunks,
+        "bytes": result.bytes,
+        "repacked_bytes": repacked,
+    }
