@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
@@ -39,3 +41,59 @@ def test_only_postgresql_indexes_message_fingerprints(runtime):
     with runtime.db.engine.connect() as conn:
         names = {i["name"] for i in inspect(conn).get_indexes("messages")}
     assert ("ix_messages_account_fingerprint" in names) is not runtime.db.is_sqlite
+
+
+def test_the_change_log_keeps_its_rows_when_rebuilt_without_rowid_and_back(tmp_path):
+    """Migration 0009 (SQLite): an installation's change log survives the rebuild both ways."""
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import text
+
+    from strongroom import migrations
+    from strongroom.runtime import open_runtime
+    from tests.conftest import make_settings
+    from tests.factories import make_user
+
+    rt = open_runtime(make_settings(tmp_path / "data", f"sqlite:///{tmp_path / 'old.db'}"))
+    db = rt.db
+    account = make_user(rt)
+    cfg = Config()
+    cfg.set_main_option("script_location", str(Path(migrations.__file__).parent))
+
+    def to(revision: str, step=command.upgrade) -> None:
+        with db.engine.execution_options(strongroom_begin="IMMEDIATE").connect() as conn:
+            with conn.begin():
+                cfg.attributes["connection"] = conn
+                step(cfg, revision)
+
+    def table_sql() -> str:
+        with db.read() as s:
+            return str(s.scalar(text("SELECT sql FROM sqlite_master WHERE name = 'changes'")))
+
+    to("0008", command.downgrade)
+    assert "WITHOUT ROWID" not in table_sql()
+    with db.write() as s:
+        s.execute(
+            text("INSERT INTO changes VALUES (:a, :n, 'message', :n, 'c', 5)"),
+            [{"a": account, "n": n} for n in range(1000, 1300)],
+        )
+    to("head")
+    assert "WITHOUT ROWID" in table_sql()
+    with db.read() as s:
+        assert s.scalar(text("SELECT count(*) FROM changes WHERE seq >= 1000")) == 300
+        plan = " ".join(
+            str(r[-1])
+            for r in s.execute(
+                text(
+                    "EXPLAIN QUERY PLAN SELECT seq FROM changes WHERE account_id = 1 AND kind = ''"
+                )
+            )
+        )
+    assert "ix_changes_account_kind_seq" in plan
+    to("0008", command.downgrade)
+    assert "WITHOUT ROWID" not in table_sql()
+    with db.read() as s:
+        assert s.execute(
+            text("SELECT count(*), max(object_id) FROM changes WHERE seq >= 1000")
+        ).one() == (300, 1299)
+    rt.close()

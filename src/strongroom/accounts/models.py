@@ -127,4 +127,8 @@ class Change(Base):
     change: Mapped[str] = mapped_column(String(1))
     at: Mapped[int] = mapped_column(BigInteger)
 
-    __table_args__ = (Index("ix_changes_account_kind_seq", "account_id", "kind", "seq"),)
+    __table_args__ = (
+        Index("ix_changes_account_kind_seq", "account_id", "kind", "seq"),
+        # Clustered on the key: one B-tree write per row instead of two (migration 0009).
+        {"sqlite_with_rowid": False},
+    )
