@@ -195,17 +195,10 @@ class BlobStore(ABC):
     url: str
 
     @abstractmethod
-    def writer(self, name: str | None = None, *, deferred: bool = False) -> BlobWriter:
-        """Start writing a new object, named on commit; ``name`` given here is a hint that lets
-        some backends skip a copy (the same name must then be committed, else ValueError).
-
-        ``deferred``: the commit publishes the object without waiting for it to be durable;
-        :meth:`sync` then makes every such object durable at once (one flush for many blobs).
-        Call it before recording the objects anywhere: until then a crash may lose them.
-        """
-
-    def sync(self) -> None:  # noqa: B027 - durable at commit unless a backend defers
-        """Make every object committed with ``deferred=True`` durable."""
+    def writer(self, name: str | None = None) -> BlobWriter:
+        """Start writing a new object, named on commit (and durable once committed); ``name``
+        given here is a hint that lets some backends skip a copy (the same name must then be
+        committed, else ValueError)."""
 
     @abstractmethod
     def open(self, name: str, *, tail: int = 0) -> BlobReader:
@@ -242,11 +235,9 @@ class BlobStore(ABC):
         self,
         name: str,
         data: bytes | bytearray | memoryview | Iterable[bytes],
-        *,
-        deferred: bool = False,
     ) -> int:
         """Write a whole object in one call; return its size."""
-        with self.writer(name, deferred=deferred) as w:
+        with self.writer(name) as w:
             for piece in [data] if isinstance(data, bytes | bytearray | memoryview) else data:
                 w.write(piece)
             return w.commit(name)

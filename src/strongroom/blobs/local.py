@@ -7,12 +7,9 @@ Leftover temporary files are removed by :meth:`LocalBlobStore.clean_temporary`.
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import errno
 import os
 import secrets
-import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path, PurePosixPath
@@ -40,23 +37,6 @@ def _open_exclusive(path: Path) -> BinaryIO:
     return path.open("xb", buffering=0)
 
 
-_LIBC = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True) if os.name == "posix" else None
-
-
-def _syncfs(root: Path) -> bool:
-    """Flush the whole filesystem holding ``root`` (Linux ``syncfs``); False if unavailable."""
-    syncfs = getattr(_LIBC, "syncfs", None)
-    if syncfs is None:
-        return False
-    fd = os.open(root, os.O_RDONLY)
-    try:
-        if syncfs(fd) != 0:
-            raise OSError(ctypes.get_errno(), "syncfs failed")
-    finally:
-        os.close(fd)
-    return True
-
-
 def _fsync_dir(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
     try:
@@ -71,9 +51,8 @@ def _failure(action: str, e: OSError) -> BlobStoreError:
 
 
 class _LocalWriter(BlobWriter):
-    def __init__(self, store: LocalBlobStore, deferred: bool = False) -> None:
+    def __init__(self, store: LocalBlobStore) -> None:
         self._store = store
-        self._deferred = deferred
         self._tmp = store.tmp / f"{secrets.token_hex(12)}.tmp"
         try:
             self._file: BinaryIO | None = store.opener(self._tmp)
@@ -103,17 +82,12 @@ class _LocalWriter(BlobWriter):
             # too and the fsyncs of new folders below find nothing left to do.
             created = self._store.make_folders(target.parent)
             self._file.flush()
-            if not self._deferred:
-                os.fsync(self._file.fileno())
+            os.fsync(self._file.fileno())
             self._file.close()
             self._file = None
             os.replace(self._tmp, target)
-            folders = [target.parent, *(f.parent for f in created)]
-            if self._deferred:
-                self._store.defer(target, folders)
-            else:
-                for folder in folders:
-                    _fsync_dir(folder)
+            for folder in [target.parent, *(f.parent for f in created)]:
+                _fsync_dir(folder)
         except OSError as e:
             raise _failure("store a blob", e) from None
         return self._size
@@ -177,8 +151,6 @@ class LocalBlobStore(BlobStore):
         self.url = f"file://{self.root}"
         self.tmp = self.root / ".tmp"
         self.opener = opener
-        self._pending: set[Path] = set()
-        self._pending_lock = threading.Lock()
         # Folders known to exist: nothing in Strongroom removes a shard folder, and without
         # this every blob written cost a stat per level.
         self._folders: set[Path] = set()
@@ -210,35 +182,8 @@ class LocalBlobStore(BlobStore):
         self._folders.add(known)
         return created
 
-    def writer(self, name: str | None = None, *, deferred: bool = False) -> BlobWriter:
-        return _LocalWriter(self, deferred)
-
-    def defer(self, target: Path, folders: list[Path]) -> None:
-        with self._pending_lock:
-            self._pending.add(target)
-            self._pending.update(folders)
-
-    def sync(self) -> None:
-        """One ``syncfs`` for everything written deferred (Linux); else fsync each file and
-        folder written since the last sync."""
-        with self._pending_lock:
-            pending, self._pending = self._pending, set()
-        if not pending:
-            return
-        try:
-            if _syncfs(self.root):
-                return
-            for path in pending:
-                if path.is_dir():
-                    _fsync_dir(path)
-                else:
-                    fd = os.open(path, os.O_RDONLY)
-                    try:
-                        os.fsync(fd)
-                    finally:
-                        os.close(fd)
-        except OSError as e:
-            raise _failure("make blobs durable", e) from None
+    def writer(self, name: str | None = None) -> BlobWriter:
+        return _LocalWriter(self)
 
     def open(self, name: str, *, tail: int = 0) -> BlobReader:
         path = self.path_of(name)

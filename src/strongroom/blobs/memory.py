@@ -59,7 +59,7 @@ class MemoryBlobStore(BlobStore):
         self.objects: dict[str, bytes] = {}
         self.lock = threading.Lock()
 
-    def writer(self, name: str | None = None, *, deferred: bool = False) -> BlobWriter:
+    def writer(self, name: str | None = None) -> BlobWriter:
         return _MemoryWriter(self)
 
     def open(self, name: str, *, tail: int = 0) -> BlobReader:

@@ -230,7 +230,7 @@ class S3BlobStore(BlobStore):
         except BotoCoreError as e:
             raise _failure(f"{action} blob {name}", e) from None
 
-    def writer(self, name: str | None = None, *, deferred: bool = False) -> BlobWriter:
+    def writer(self, name: str | None = None) -> BlobWriter:
         return _S3Writer(self, name)
 
     def open(self, name: str, *, tail: int = 0) -> BlobReader:

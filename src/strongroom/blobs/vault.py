@@ -218,23 +218,12 @@ class Vault:
     def name_of(self, blob_id: str) -> str:
         return validate_name(f"{self.key.namespace}/{blob_id}")
 
-    def put(
-        self,
-        data: bytes | bytearray | memoryview,
-        *,
-        deferred: bool = False,
-        blob_id: str | None = None,
-    ) -> StoredBlob:
-        """Store content held in memory (its id is computed first, unless the caller already
-        did: ``blob_id`` must then be :meth:`VaultKey.blob_id` of ``data``).
-        Raises BlobStoreError.
-
-        ``deferred``: see :meth:`BlobStore.writer`; call ``store.sync()`` before relying on it.
-        """
+    def put(self, data: bytes | bytearray | memoryview) -> StoredBlob:
+        """Store content held in memory as a blob of its own.  Raises BlobStoreError."""
         view = _bytes_view(data)
-        blob_id = blob_id or self.key.blob_id(view)
+        blob_id = self.key.blob_id(view)
         name = self.name_of(blob_id)
-        with self.store.writer(name, deferred=deferred) as out:
+        with self.store.writer(name) as out:
             sealer = _SealingWriter(self.key, out)
             sealer.write(view)
             sealer.close(blob_id)
@@ -252,7 +241,10 @@ class Vault:
         pack_id = secrets.token_hex(32)
         name = self.name_of(pack_id)
         placements: list[Placement] = []
-        with self.store.writer(name, deferred=True) as out:
+        # Flushed on its own (fsync of the file and its folder), not with the store's ``sync``:
+        # a pack is one file, and ``syncfs`` would also wait for everything else written to the
+        # disk meanwhile (other uploads, the database, other programs).
+        with self.store.writer(name) as out:
             at = 0
             for blob_id, data in items:
                 sealer = _SealingWriter(self.key, out)
@@ -261,7 +253,6 @@ class Vault:
                 placements.append(Placement(pack_id, at, sealer.written))
                 at += sealer.written
             out.commit(name)
-        self.store.sync()
         return placements
 
     def put_stream(self, pieces: Iterable[bytes | bytearray | memoryview]) -> StoredBlob:
