@@ -10,12 +10,18 @@ from tests.conftest import make_settings
 from tests.factories import make_user
 
 
-def _setup(tmp_path, db_url):
+def _open(tmp_path, db_url):
+    """A new installation with one user: its settings, runtime, account id and vault."""
     settings = make_settings(tmp_path / "data", db_url)
     rt = open_runtime(settings)
     account = make_user(rt)
     with rt.db.read() as s:
         vault = keys.vault_for(s, rt.store, rt.keyring, account)
+    return settings, rt, account, vault
+
+
+def _setup(tmp_path, db_url):
+    settings, rt, _, vault = _open(tmp_path, db_url)
     names = [vault.name_of(vault.put(bytes([i]) * (1500 * 1024)).blob_id) for i in range(3)]
     rt.close()
     return settings, names
@@ -73,11 +79,7 @@ def test_cancel_reactivate_and_set_quota(tmp_path, db_url):
 def test_verify_reads_every_chunk_of_a_pack_and_names_the_damaged_pack(tmp_path, db_url):
     from strongroom.content import store as content
 
-    settings = make_settings(tmp_path / "data", db_url)
-    rt = open_runtime(settings)
-    account = make_user(rt)
-    with rt.db.read() as s:
-        vault = keys.vault_for(s, rt.store, rt.keyring, account)
+    settings, rt, account, vault = _open(tmp_path, db_url)
     staged = content.stage_many(
         rt.db, vault, account, rt.clock, [bytes([i]) * 40_000 + os.urandom(9) for i in range(5)]
     )
