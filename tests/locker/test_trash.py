@@ -9,7 +9,7 @@ from contextlib import contextmanager
 import httpx
 import pytest
 
-from tests.factories import make_user, register_device, upload_bytes
+from tests.factories import browser_login, make_user, register_device, upload_bytes
 
 
 @contextmanager
@@ -185,3 +185,40 @@ def test_a_folder_made_again_and_deleted_in_the_same_millisecond_stays_apart(ali
     assert alice.post(f"/api/v1/folders/{again}/restore").status_code == 409
     assert alice.delete(f"/api/v1/trash/folders/{again}").json() == {"emptied": 0}
     assert len(alice.get("/api/v1/files", params={"folder": "Trip"}).json()["files"]) == 2
+
+
+def test_a_deleted_folder_opens_to_what_was_deleted_with_it(runtime, server, alice):
+    loose = upload_bytes(alice, {}, b"loose", "loose.txt", "Trip")
+    alice.delete(f"/api/v1/files/{loose['id']}")  # deleted on its own before the folder
+    trip = _trip(alice)
+    listed = alice.get(f"/api/v1/trash/folders/{trip}/files").json()
+    assert [(f["name"], f["folder"], f["size"]) for f in listed["files"]] == [
+        ("a.txt", "Trip", 1),
+        ("b.txt", "Trip", 2),
+        ("c.txt", "Trip/Day 1", 3),
+    ]
+    assert listed["cursor"] is None
+    first = alice.get(f"/api/v1/trash/folders/{trip}/files", params={"limit": 2}).json()
+    rest = alice.get(
+        f"/api/v1/trash/folders/{trip}/files", params={"limit": 2, "cursor": first["cursor"]}
+    ).json()
+    assert [f["name"] for f in first["files"] + rest["files"]] == ["a.txt", "b.txt", "c.txt"]
+
+    with httpx.Client(base_url=server.url, timeout=60) as browser:
+        browser_login(browser)
+        page = browser.get(f"/locker/trash/folders/{trip}")
+        assert page.status_code == 200 and "c.txt" in page.text and "loose.txt" not in page.text
+        assert f'href="/locker/trash/folders/{trip}"' in browser.get("/locker/trash").text
+
+    with _client(runtime, server, "bob") as bob, httpx.Client(base_url=server.url) as browser:
+        browser_login(browser, "bob")
+        for http, path in (
+            (bob, f"/api/v1/trash/folders/{trip}/files"),
+            (browser, f"/locker/trash/folders/{trip}"),
+        ):
+            r = http.get(path)
+            assert r.status_code == 404, (path, r.text)
+            assert "a.txt" not in r.text and "Trip" not in r.text
+    alice.post(f"/api/v1/folders/{trip}/restore")
+    assert alice.get(f"/api/v1/trash/folders/{trip}/files").status_code == 404  # not in the trash
+    assert alice.get("/api/v1/trash/folders/x1/files").status_code == 404

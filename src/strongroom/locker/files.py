@@ -291,13 +291,17 @@ def list_files(
     limit: int = 100,
     trashed: bool = False,
     alone: bool = False,
+    trashed_with: int | None = None,
 ) -> list[File]:
     """A page of files, ordered by ``sort`` then id; ``after`` is the last row's key.  With
-    ``trashed`` and ``alone``, only files deleted on their own (not with a folder)."""
+    ``trashed`` and ``alone``, only files deleted on their own (not with a folder); with
+    ``trashed_with``, only the files deleted with that trashed folder."""
     query = select(File).where(File.account_id == account_id)
     query = query.where(File.trashed_at.is_not(None) if trashed else File.trashed_at.is_(None))
     if trashed and alone:
         query = query.where(File.trashed_with.is_(None))
+    if trashed_with is not None:
+        query = query.where(File.trashed_with == trashed_with)
     if category is not None:
         if category not in {c.value for c in Category}:
             raise InvalidInput(f"unknown category {category!r}")

@@ -65,6 +65,15 @@ def trashed_folders(session: Session, account_id: int) -> list[TrashedFolder]:
     ]
 
 
+def trashed_folder(session: Session, account_id: int, folder_id: int) -> TrashedFolder:
+    """One trashed root of the account, as :func:`trashed_folders` lists it.  Raises NotFound
+    (another account's, not in the trash, or a folder deleted with its parent: open that)."""
+    for found in trashed_folders(session, account_id):
+        if found.id == folder_id:
+            return found
+    raise NotFound("that folder is not in the trash")
+
+
 def _counts(session: Session, account_id: int, root_ids: list[int]) -> dict[int, tuple[int, int]]:
     if not root_ids:
         return {}

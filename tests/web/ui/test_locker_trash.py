@@ -98,3 +98,36 @@ def test_a_deleted_folder_is_one_row_restored_or_deleted_forever(server, page: P
         assert _api(page, server.url, "usage")["used_bytes"] == 0
     expected = [p for p in problems if p.startswith("409 for fetch ")]
     assert len(expected) == 1 and problems == expected, problems
+
+
+def test_a_deleted_folder_opens_to_its_files_and_is_restored_from_there(server, page: Page, shots):
+    problems = watch(page)
+    make_user(server.runtime)
+    with device(server.url) as phone:
+        for name, folder in (("a.jpg", "Trip"), ("b.txt", "Trip"), ("c.txt", "Trip/Day 1")):
+            put(phone, name.encode() * 50, name, folder)
+        trip = next(
+            f["id"] for f in phone.call("GET", "/api/v1/folders")["folders"] if f["path"] == "Trip"
+        )
+        phone.call("DELETE", f"/api/v1/folders/{trip}")
+        log_in(page, server.url)
+        page.goto(f"{server.url}/locker/trash")
+        page.locator("#listing li.folder").get_by_role("link", name="Trip").click()
+
+        expect(page).to_have_url(f"{server.url}/locker/trash/folders/{trip}")
+        expect(page.get_by_role("heading", level=1)).to_have_text("Trip")
+        expect(page.locator(".trash-note")).to_contain_text("with 3 files")
+        files = page.locator("#listing li.item:not(.folder)")
+        expect(files.locator(".row-name")).to_have_text(["a.jpg", "b.txt", "c.txt"])
+        expect(files.nth(2).locator(".row-meta")).to_contain_text("Trip/Day 1")
+        expect(page.locator("#listing input.pick")).to_have_count(0)  # nothing to pick here
+        page.screenshot(path=str(shots / "trash-folder-opened.png"))
+
+        page.get_by_role("button", name="Restore the folder Trip").click()
+        expect(page).to_have_url(f"{server.url}/locker/trash")
+        expect(page.get_by_role("heading", name="The trash is empty")).to_be_visible()
+        assert len(_api(page, server.url, "files", folder="Trip")["files"]) == 2
+
+        page.goto(f"{server.url}/locker/trash/folders/{trip}")  # restored: not in the trash
+        expect(page.get_by_role("heading", name="This folder is not in the trash")).to_be_visible()
+    assert [p for p in problems if not p.startswith("404 ")] == [], problems

@@ -74,7 +74,8 @@ def _file_id(text: str) -> int:
     return value
 
 
-def _cursor(text: str | None, sort: str) -> tuple[Any, int] | None:
+def cursor_of(text: str | None) -> tuple[Any, int] | None:
+    """The key a listing's ``cursor`` stands for.  Raises InvalidInput for a forged one."""
     if not text:
         return None
     try:
@@ -106,7 +107,7 @@ def list_files(
             folder=folder,
             sort=sort,
             descending=order == "desc",
-            after=_cursor(cursor, sort),
+            after=cursor_of(cursor),
             limit=limit,
             trashed=trashed,
         )

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+import json
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel
 
 from strongroom.errors import NotFound
+from strongroom.locker import files as files_mod
 from strongroom.locker import trash
 from strongroom.sync.tokens import parse_id
+from strongroom.web.api.files import FileList, FileOut
+from strongroom.web.api.files import cursor_of as file_cursor
 from strongroom.web.deps import CurrentUser, RuntimeDep
 
 router = APIRouter(tags=["files"])
@@ -55,6 +61,35 @@ def list_trashed_folders(user: CurrentUser, rt: RuntimeDep) -> TrashedFolderList
             for f in found
         ]
     )
+
+
+@router.get(
+    "/trash/folders/{folder_id}/files",
+    summary="The files deleted with a trashed folder (its subfolders' included), paged by cursor",
+)
+def list_trashed_folder_files(
+    folder_id: str,
+    user: CurrentUser,
+    rt: RuntimeDep,
+    cursor: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> FileList:
+    with rt.db.read() as s:
+        root = trash.trashed_folder(s, user.account_id, _id(folder_id, "folder"))
+        rows = files_mod.list_files(
+            s,
+            user.account_id,
+            sort="name",
+            descending=False,
+            after=file_cursor(cursor),
+            limit=limit,
+            trashed=True,
+            trashed_with=root.id,
+        )
+        views = files_mod.views(s, rows)
+    last = rows[-1] if len(rows) == limit else None
+    more = json.dumps([files_mod.sort_key(last, "name"), last.id]) if last else None
+    return FileList(files=[FileOut.of(v) for v in views], cursor=more)
 
 
 @router.delete("/trash/folders/{folder_id}", summary="Delete a trashed folder forever")

@@ -283,6 +283,7 @@
       return;
     }
     S.toast("“" + row.dataset.path + "” is back" + (files ? ", with " + plural(files, "file") : "") + ".");
+    if (leaveOpenedFolder()) return;
     await S.locker.refresh();
     focusRow(at);
   }
@@ -298,8 +299,17 @@
       return;
     }
     S.toast(done);
+    if (leaveOpenedFolder()) return;
     await S.locker.refresh();
     focusRow(at);
+  }
+
+  /* On an opened deleted folder's page, restoring or purging it leaves nothing to show here:
+     back to the trash, where it is no longer listed. */
+  function leaveOpenedFolder() {
+    if (locker.dataset.view !== "trash-folder") return false;
+    window.location.assign("/locker/trash");
+    return true;
   }
 
   async function purgeFolder(row) {

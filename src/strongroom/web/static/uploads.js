@@ -13,7 +13,7 @@
 (function () {
   const S = window.Strongroom;
   const locker = document.getElementById("locker");
-  if (!locker || locker.dataset.view === "trash") return;
+  if (!locker || locker.dataset.view === "trash" || locker.dataset.view === "trash-folder") return;
 
   const ENDPOINT = "/api/v1/uploads";
   const CHUNK_BYTES = 8 * 1000 * 1000;

@@ -229,6 +229,45 @@ def trash_page(request: Request, rt: RuntimeDep, cursor: str | None = None) -> R
     return _listing(request, principal, "locker/trash.html", context)
 
 
+@router.get("/locker/trash/folders/{folder_id}")
+def trashed_folder_page(
+    folder_id: str, request: Request, rt: RuntimeDep, cursor: str | None = None
+) -> Response:
+    """A deleted folder opened: what was deleted with it, by name, to restore it or not."""
+    principal = require_user(request, rt)
+    if isinstance(principal, Response):
+        return principal
+    with rt.db.read() as s:
+        context = _header(s, principal, "trash")
+        try:
+            root = trash.trashed_folder(s, principal.account_id, parse_id(folder_id) or -1)
+        except NotFound:
+            return _not_found(request, principal, context, "This folder is not in the trash")
+        tiles, more = _page(
+            s,
+            principal.account_id,
+            cursor,
+            trashed=True,
+            trashed_with=root.id,
+            sort="name",
+            descending=False,
+        )
+    context.update(
+        {
+            "title": root.name,
+            "layout": "rows",
+            "view": "trash-folder",
+            "trashed_folders": [] if cursor else [root],
+            "root": root,
+            "tiles": tiles,
+            "next_url": _next_url(request, more),
+            "older_page": cursor is not None,
+            "trash_days": rt.settings.trash_days,
+        }
+    )
+    return _listing(request, principal, "locker/trash_folder.html", context)
+
+
 def _thumb_states(s: Session, ids: list[int]) -> dict[int, str]:
     rows = s.execute(select(File.id, File.thumb_state).where(File.id.in_(ids)))
     return {int(i): str(state) for i, state in rows}
