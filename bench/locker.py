@@ -22,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 
 MiB = 1024 * 1024
@@ -105,6 +106,22 @@ def tree_peak_rss(pid: int) -> tuple[int, int]:
         except OSError:
             continue  # Race: it ended meanwhile
     return total, count
+
+
+def wait_until_ready(port: int) -> None:
+    """Until the server answers its health check: its socket accepts connections as soon as the
+    supervising process has bound it, before the worker processes can answer, and that start-up
+    is not part of a backup."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/health", timeout=5) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.1)
+    raise SystemExit("the server did not start within 60 s")
 
 
 def free_port() -> int:
@@ -223,12 +240,7 @@ def main() -> None:
             stderr=subprocess.DEVNULL,
         )
         try:
-            for _ in range(100):
-                try:
-                    socket.create_connection(("127.0.0.1", port), 0.2).close()
-                    break
-                except OSError:
-                    time.sleep(0.1)
+            wait_until_ready(port)
             put = [
                 PY,
                 "-m",

@@ -105,3 +105,34 @@ def test_serve_with_tls_cert_and_key_serves_https_with_secure_cookies(tmp_path, 
         assert r.headers["strict-transport-security"].startswith("max-age=")
     finally:
         _stop(proc)
+
+
+def test_serve_with_several_workers_refuses_a_wrong_master_key_in_one_line(tmp_path, db_url):
+    """The installation is checked in a child process before the workers start; its error is
+    the command's, with the same exit code, and nothing starts."""
+    env = cli_env(tmp_path / "data", db_url)
+    env.pop("PYTHONWARNINGS")
+    first = _serve(env, "--port", str(free_port()), "--workers", "2")
+    try:
+        _wait_for_key(tmp_path / "data" / "master.key")
+    finally:
+        _stop(first)
+    (tmp_path / "data" / "master.key").write_text("not a key\n")
+    run = subprocess.run(
+        [sys.executable, "-m", "strongroom", "serve", "--port", str(free_port()), "--workers", "2"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert run.returncode == 8, run.stderr
+    assert run.stderr.strip().startswith("strongroom: error: ")
+    assert "master key" in run.stderr and "Traceback" not in run.stderr
+    assert "Strongroom is running" not in run.stdout
+
+
+def _wait_for_key(path) -> None:
+    deadline = time.monotonic() + 30
+    while not path.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert path.exists()

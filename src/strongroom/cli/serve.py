@@ -7,7 +7,9 @@ package and lets ``--workers`` start several processes.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,6 +21,26 @@ if TYPE_CHECKING:
     from strongroom.config import Settings
 
 APP_FACTORY = "strongroom.web.app:app_from_environment"
+
+
+def check_installation(settings: Settings) -> None:
+    """Open the installation (creating, migrating and keying it on first start) and close it.
+    Raises StrongroomError (a missing or wrong master key, bad settings)."""
+    from strongroom.runtime import open_runtime
+
+    open_runtime(settings).close()
+
+
+def _check_in_child(settings: Settings) -> None:
+    """:func:`check_installation` in a child process: the error as the command line prints it,
+    and its exit code."""
+    from strongroom.errors import StrongroomError
+
+    try:
+        check_installation(settings)
+    except StrongroomError as e:
+        print(f"strongroom: error: {e.detail}", file=sys.stderr)  # noqa: T201
+        sys.exit(e.exit_code)
 
 
 def default_workers() -> int:
@@ -59,16 +81,26 @@ def serve(
     """Run the server: API, web app and background jobs."""
     import uvicorn
 
-    from strongroom.runtime import open_runtime
-
     settings = obj(ctx).settings(host=host, port=port, tls_cert=tls_cert, tls_key=tls_key)
-    open_runtime(settings).close()  # first start: create, migrate, make the key; or fail clearly
+    workers = workers or default_workers()
+    # First start: create, migrate, make the key; or fail with one clear line.
+    if workers == 1:
+        check_installation(settings)  # this process goes on to serve: what it loads is used
+    else:
+        # In a child, so that the supervising process never loads the server (it would keep
+        # ~80 MiB it has no use for while the worker processes serve).
+        child = multiprocessing.get_context("spawn").Process(
+            target=_check_in_child, args=(settings,), name="strongroom-check"
+        )
+        child.start()
+        child.join()
+        if child.exitcode:
+            raise typer.Exit(child.exitcode)
     export_settings(settings)
     scheme = "https" if settings.tls_cert else "http"
     shown = "127.0.0.1" if settings.host in ("0.0.0.0", "::") else settings.host
     typer.echo(f"Strongroom is running: open {scheme}://{shown}:{settings.port} in your browser")
     typer.echo(f"Data folder: {settings.data.absolute()}   (Ctrl+C stops the server)")
-    workers = workers or default_workers()
     uvicorn.run(
         APP_FACTORY,
         factory=True,
