@@ -19,7 +19,6 @@ domain-specific lives here.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import threading
@@ -35,6 +34,11 @@ from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from strongroom.errors import InvalidInput
+
+try:
+    import fcntl
+except ImportError:  # Windows: writers of other processes wait in SQLite's busy handler only
+    fcntl = None  # type: ignore[assignment]
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -105,7 +109,7 @@ class _WriterQueue:
         self._threads = threading.RLock()
         self._depth = 0
         self._fd = -1
-        if path is not None:
+        if path is not None and fcntl is not None:
             # Close-on-exec: a child program must not inherit (and so keep) the lock.
             self._fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
 
