@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
 
 import httpx
 
@@ -57,15 +54,6 @@ def form_token(page: httpx.Response) -> str:
     match = _CSRF.search(page.text)
     assert match, "the page has no form with a CSRF token"
     return match.group(1)
-
-
-@contextmanager
-def device_client(runtime: Runtime, server: Any, user: str = "alice") -> Iterator[httpx.Client]:
-    """A new account's registered device, as an HTTP client with its token."""
-    make_user(runtime, user)
-    with httpx.Client(base_url=server.url, timeout=60) as http:
-        http.headers.update(register_device(http, user).headers)
-        yield http
 
 
 def browser_login(http: httpx.Client, user: str = "alice", password: str = PASSWORD) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import threading
 
+import httpx
 import pytest
 from sqlalchemy import delete, func, select, update
 
@@ -14,7 +15,7 @@ from strongroom.content import store as content
 from strongroom.content.models import Chunk, Content, Pack
 from strongroom.jobs import make_worker
 from strongroom.jobs.storage import reclaim_all
-from tests.factories import device_client, make_user, upload_bytes
+from tests.factories import make_user, register_device, upload_bytes
 
 MiB = 1024 * 1024
 
@@ -41,7 +42,9 @@ def _read_chunk(rt, vault, blob_id: str) -> bytes:
 
 @pytest.fixture
 def alice(runtime, server):
-    with device_client(runtime, server) as http:
+    make_user(runtime)
+    with httpx.Client(base_url=server.url, timeout=60) as http:
+        http.headers.update(register_device(http).headers)
         yield http
 
 

@@ -3,15 +3,26 @@ and a folder or a file is deleted forever (space freed, nothing left to restore)
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import httpx
 import pytest
 
-from tests.factories import browser_login, device_client, upload_bytes
+from tests.factories import browser_login, make_user, register_device, upload_bytes
+
+
+@contextmanager
+def _client(runtime, server, name: str) -> Iterator[httpx.Client]:
+    make_user(runtime, name)
+    with httpx.Client(base_url=server.url, timeout=60) as http:
+        http.headers.update(register_device(http, name).headers)
+        yield http
 
 
 @pytest.fixture
 def alice(runtime, server):
-    with device_client(runtime, server, "alice") as http:
+    with _client(runtime, server, "alice") as http:
         yield http
 
 
@@ -151,7 +162,7 @@ def test_another_account_cannot_see_or_delete_what_is_in_the_trash(runtime, serv
     trip = _trip(alice)
     diary = upload_bytes(alice, {}, b"secret diary", "diary.txt")
     alice.delete(f"/api/v1/files/{diary['id']}")
-    with device_client(runtime, server, "bob") as bob:
+    with _client(runtime, server, "bob") as bob:
         assert bob.get("/api/v1/trash/folders").json()["folders"] == []
         for path in (f"/api/v1/trash/folders/{trip}", f"/api/v1/trash/files/{diary['id']}"):
             r = bob.delete(path)
@@ -199,7 +210,7 @@ def test_a_deleted_folder_opens_to_what_was_deleted_with_it(runtime, server, ali
         assert page.status_code == 200 and "c.txt" in page.text and "loose.txt" not in page.text
         assert f'href="/locker/trash/folders/{trip}"' in browser.get("/locker/trash").text
 
-    with device_client(runtime, server, "bob") as bob, httpx.Client(base_url=server.url) as browser:
+    with _client(runtime, server, "bob") as bob, httpx.Client(base_url=server.url) as browser:
         browser_login(browser, "bob")
         for http, path in (
             (bob, f"/api/v1/trash/folders/{trip}/files"),

@@ -6,6 +6,8 @@ from __future__ import annotations
 import base64
 import io
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -15,12 +17,7 @@ from sqlalchemy import func, select
 from strongroom.jobs.models import Job
 from strongroom.jobs.tasks import make_worker
 from strongroom.messages.models import Message
-from tests.factories import (
-    device_client,
-    message,
-    tus_metadata,
-    tus_post,
-)
+from tests.factories import make_user, message, register_device, tus_metadata, tus_post
 from tests.formats.backup_fixtures import BACKUP_PASSWORD, message_backup
 from tests.formats.builders import PNG, call, calls, mms, part, sms, smses
 
@@ -29,15 +26,24 @@ OWNER = "+15550100099"
 PROBLEM_JSON = "application/problem+json"
 
 
+@contextmanager
+def device(runtime, server, user: str) -> Iterator[httpx.Client]:
+    """A new account's registered device, as an HTTP client with its token."""
+    make_user(runtime, user)
+    with httpx.Client(base_url=server.url, timeout=60) as http:
+        http.headers.update(register_device(http, user).headers)
+        yield http
+
+
 @pytest.fixture
 def alice(runtime, server):
-    with device_client(runtime, server, "alice") as http:
+    with device(runtime, server, "alice") as http:
         yield http
 
 
 @pytest.fixture
 def bob(runtime, server):
-    with device_client(runtime, server, "bob") as http:
+    with device(runtime, server, "bob") as http:
         yield http
 
 
