@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 
 from strongroom.client import Client
 from strongroom.client.backup import backup, scan
 from strongroom.client.state import BackupState
+from strongroom.client.uploads import put_file
 from tests.factories import PASSWORD, make_user
 
 MiB = 1024 * 1024
@@ -43,6 +45,46 @@ def test_a_changed_file_is_sent_without_asking_by_hash_and_remembered_by_its_new
     assert known is not None and known.sha256 == hashlib.sha256(edited).hexdigest()
     r = client.http.get(f"/api/v1/files/{known.file_id}/content")
     assert r.content == bytes(edited)
+    state.close()
+    client.close()
+
+
+def test_a_first_backup_asks_by_hash_only_for_files_that_could_be_stored_already(
+    runtime, server, tmp_path
+):
+    make_user(runtime)
+    client = Client.register(server.url, "alice", PASSWORD, name="laptop", platform="linux")
+    folder = tmp_path / "Camera"
+    folder.mkdir()
+    stored_before = os.urandom(2 * MiB + 1)
+    (tmp_path / "elsewhere.bin").write_bytes(stored_before)
+    put_file(client, tmp_path / "elsewhere.bin", folder="Old")
+    alone, twin = os.urandom(3 * MiB + 7), os.urandom(4 * MiB)
+    (folder / "alone.jpg").write_bytes(alone)  # a size stored nowhere, nor twice here
+    (folder / "twin1.jpg").write_bytes(twin)
+    (folder / "twin2.jpg").write_bytes(twin)  # the same size twice here: may be the same bytes
+    (folder / "same_size.jpg").write_bytes(os.urandom(len(stored_before)))  # a stored size
+    hashed: list[str] = []
+    client.http.event_hooks["request"] = [
+        lambda r: (
+            hashed.append(json.loads(r.content)["filename"])
+            if r.url.path == "/api/v1/files/by-hash"
+            else None
+        )
+    ]
+    state = BackupState(tmp_path / "state.db")
+
+    report = backup(client, [folder], folder="", state=state, workers=1)
+
+    assert sorted(hashed) == ["same_size.jpg", "twin1.jpg", "twin2.jpg"]
+    assert (report.uploaded, report.by_hash) == (3, 1)
+    for name, data in (("alone.jpg", alone), ("twin2.jpg", twin)):
+        st = (folder / name).stat()
+        known = state.unchanged(
+            folder / name, st.st_size, st.st_mtime_ns, st.st_ino, f"Camera/{name}"
+        )
+        assert known is not None and known.sha256 == hashlib.sha256(data).hexdigest()
+        assert client.http.get(f"/api/v1/files/{known.file_id}/content").content == data
     state.close()
     client.close()
 

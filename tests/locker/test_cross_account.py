@@ -51,6 +51,8 @@ def test_bob_cannot_touch_anything_of_alice(runtime, server):
             json={"sha256": f["sha256"], "size": f["size"], "filename": "guess.txt"},
         )
         assert same.status_code == 404  # another account's content is not "already stored"
+        sizes = bob.post("/api/v1/files/sizes", json={"sizes": [f["size"]]})
+        assert sizes.json() == {"sizes": []}  # nor is its size
         assert bob.get("/api/v1/files").json()["files"] == []
         assert bob.get("/api/v1/usage").json()["used_bytes"] == 0
         assert alice.get(f"/api/v1/files/{fid}/content").content == b"alice's secret diary"

@@ -13,7 +13,7 @@ from PIL import Image
 from sqlalchemy import func, select
 
 from strongroom.content.models import Chunk
-from tests.factories import make_user, register_device, upload_bytes
+from tests.factories import make_user, register_device, tus_metadata, tus_post, upload_bytes
 
 MiB = 1024 * 1024
 
@@ -117,6 +117,54 @@ def test_upload_by_hash_needs_no_bytes(runtime, alice):
     assert alice.get(f"/api/v1/files/{r.json()['id']}/content").content == data
     unknown = {**body, "sha256": hashlib.sha256(b"never stored").hexdigest()}
     assert alice.post("/api/v1/files/by-hash", json=unknown).status_code == 404
+
+
+def test_a_finished_upload_says_the_hash_of_what_was_stored(runtime, alice):
+    whole = os.urandom(MiB + 11)
+    r = tus_post(alice, whole, filename="whole.bin")
+    assert r.status_code == 201
+    assert r.headers["strongroom-file-sha256"] == hashlib.sha256(whole).hexdigest()
+
+    parts = os.urandom(2 * MiB + 3)
+    tus = {"Tus-Resumable": "1.0.0", "Content-Type": "application/offset+octet-stream"}
+    r = alice.post(
+        "/api/v1/uploads",
+        headers={
+            "Tus-Resumable": "1.0.0",
+            "Upload-Length": str(len(parts)),
+            "Upload-Metadata": tus_metadata(filename="parts.bin"),
+        },
+    )
+    url = r.headers["location"]
+    half = alice.patch(url, content=parts[:MiB], headers={**tus, "Upload-Offset": "0"})
+    assert half.status_code == 204 and "strongroom-file-sha256" not in half.headers
+    done = alice.patch(url, content=parts[MiB:], headers={**tus, "Upload-Offset": str(MiB)})
+    assert done.status_code == 204
+    assert done.headers["strongroom-file-sha256"] == hashlib.sha256(parts).hexdigest()
+    stored = alice.get(f"/api/v1/files/{done.headers['strongroom-file-id']}").json()
+    assert stored["sha256"] == done.headers["strongroom-file-sha256"]
+
+
+def test_sizes_says_which_sizes_the_account_stores_and_nothing_of_others(runtime, server, alice):
+    first, second = os.urandom(MiB + 1), os.urandom(300)
+    upload_bytes(alice, {}, first, "a.bin")
+    upload_bytes(alice, {}, second, "b.bin", "Elsewhere")
+    asked = [len(first), 77, len(second), len(first), 0]
+
+    r = alice.post("/api/v1/files/sizes", json={"sizes": asked})
+
+    assert r.status_code == 200 and r.json() == {"sizes": sorted([len(second), len(first)])}
+    too_many = alice.post("/api/v1/files/sizes", json={"sizes": list(range(10_001))})
+    assert too_many.status_code == 422
+    assert too_many.headers["content-type"].startswith("application/problem+json")
+    negative = alice.post("/api/v1/files/sizes", json={"sizes": [-1]})
+    assert negative.status_code in (400, 422)
+    assert negative.headers["content-type"].startswith("application/problem+json")
+    make_user(runtime, "bob")
+    with httpx.Client(base_url=server.url) as bob:
+        bob.headers.update(register_device(bob, "bob").headers)
+        assert bob.post("/api/v1/files/sizes", json={"sizes": asked}).json() == {"sizes": []}
+    assert httpx.post(f"{server.url}/api/v1/files/sizes", json={"sizes": [1]}).status_code == 401
 
 
 def test_ranges_etags_and_headers(runtime, alice):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -10,7 +11,7 @@ from pathlib import Path
 
 from strongroom.client.api import ApiError, Client
 from strongroom.client.state import BackupState, Known
-from strongroom.client.uploads import SMALL, is_regular, put_batch, put_file
+from strongroom.client.uploads import SMALL, is_regular, put_batch, put_file, stored_sizes
 
 BATCH_FILES = 200
 BATCH_BYTES = 8 * 1024 * 1024
@@ -97,6 +98,8 @@ def backup(
     """
     report = BackupReport()
     known = state.known_files()
+    todo = scan(paths, folder) if entries is None else entries
+    may_be_stored = _may_be_stored(client, todo, known)
 
     def one(entry: Entry) -> None:
         local = entry.path
@@ -106,8 +109,7 @@ def backup(
             client,
             local,
             folder=entry.folder,
-            # a file backed up before has changed: its new bytes are rarely stored, just send it
-            ask_by_hash=known.get(str(local), _NOWHERE).remote != remote,
+            ask_by_hash=may_be_stored(entry),
             resume_url=state.upload_url(local, st.st_size, st.st_mtime_ns),
             remember=lambda url: state.remember_upload(local, st.st_size, st.st_mtime_ns, url),
             progress=progress,
@@ -149,13 +151,40 @@ def backup(
             for entry in item if isinstance(item, list) else [item]:
                 report.failed.append((str(entry.path), str(e)))
 
-    todo = scan(paths, folder) if entries is None else entries
     with ThreadPoolExecutor(max_workers=workers) as pool:
         list(pool.map(guarded, _work(todo, known, report, progress)))
     return report
 
 
 _NOWHERE = Known(-1, -1, -1, "", "", "")
+
+
+def _may_be_stored(
+    client: Client, entries: list[Entry], known: dict[str, Known]
+) -> Callable[[Entry], bool]:
+    """Which large files to hash and ask the server for by hash before sending them.
+
+    Not a file backed up before that has changed since: its new bytes are rarely stored.  Not a
+    file whose size no other file here has and the account stores no content of: it cannot be
+    stored yet.  Reading and hashing a file only to hear "not stored" costs as much CPU as
+    sending it, and on a first backup that is nearly every file.
+    """
+    new = [
+        e
+        for e in entries
+        if e.size >= SMALL and known.get(str(e.path), _NOWHERE).remote != e.remote
+    ]
+    sizes = Counter(e.size for e in new)
+    unique = [size for size, count in sizes.items() if count == 1]
+    found = stored_sizes(client, unique) if unique else set()
+    alone = set(unique) - found if found is not None else set()
+
+    def decide(entry: Entry) -> bool:
+        if known.get(str(entry.path), _NOWHERE).remote == entry.remote:
+            return False  # backed up before, changed since
+        return entry.size not in alone
+
+    return decide
 
 
 def _work(

@@ -10,7 +10,7 @@ import base64
 import hashlib
 import json
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -75,9 +75,25 @@ def by_hash(
     return _check(r).json()  # type: ignore[no-any-return]
 
 
-def _body(f: BinaryIO, progress: Progress | None, hasher: Any) -> Iterator[bytes]:
+SIZES_ASKED = 10_000
+"""Sizes asked about per request (the server's limit)."""
+
+
+def stored_sizes(client: Client, sizes: Iterable[int]) -> set[int] | None:
+    """Which of ``sizes`` the account stores content of: only a file of one of those sizes can
+    be stored by hash.  None when the server cannot say (then every file may be)."""
+    asked = sorted(set(sizes))
+    found: set[int] = set()
+    for at in range(0, len(asked), SIZES_ASKED):
+        r = client.http.post("/api/v1/files/sizes", json={"sizes": asked[at : at + SIZES_ASKED]})
+        if r.status_code in (404, 405):
+            return None  # a server from before the question
+        found.update(_check(r).json()["sizes"])
+    return found
+
+
+def _body(f: BinaryIO, progress: Progress | None) -> Iterator[bytes]:
     while piece := f.read(READ_SIZE):
-        hasher.update(piece)
         if progress:
             progress(len(piece))
         yield piece
@@ -90,18 +106,16 @@ def _send(
     offset: int,
     size: int,
     progress: Progress | None,
-    hasher: Any,
-) -> str | None:
-    """Send the rest of the file in one PATCH, streamed from disk (constant memory)."""
-    f.seek(0)
-    while f.tell() < offset and (piece := f.read(min(READ_SIZE, offset - f.tell()))):
-        hasher.update(piece)  # sent before: hashed, not sent again
+) -> httpx.Response | None:
+    """Send the rest of the file in one PATCH, streamed from disk (constant memory); the
+    answer, or None when nothing was left to send."""
     if offset >= size:
         return None
-    r = _check(
+    f.seek(offset)
+    return _check(
         client.http.patch(
             url,
-            content=_body(f, progress, hasher),
+            content=_body(f, progress),
             headers={
                 **TUS,
                 "Upload-Offset": str(offset),
@@ -110,8 +124,6 @@ def _send(
             },
         )
     )
-    file_id = r.headers.get("strongroom-file-id")
-    return str(file_id) if file_id is not None else None
 
 
 def upload(
@@ -126,10 +138,11 @@ def upload(
     sha256: str | None = None,
 ) -> tuple[str, str, int]:
     """Send a file with tus (resuming ``resume_url`` when it is still valid); return the stored
-    file's id, the SHA-256 of the bytes read (hex) and how many bytes were sent.
+    file's id, its SHA-256 (hex) and how many bytes were sent.
 
-    ``sha256``: the file's hash, already computed (then the bytes are not hashed again as they
-    are sent: the server checks its own hash of what it stores).
+    The bytes are not hashed here: the server hashes what it stores and says so in its last
+    answer (``Strongroom-File-Sha256``).  ``sha256``: the hash, when it is known already.  Only
+    when neither is there (a server that does not say it) is the file read again to hash it.
     """
     st = path.stat()
     size = st.st_size
@@ -139,8 +152,7 @@ def upload(
         if head.status_code == 200 and int(head.headers.get("upload-length", -1)) == size:
             url, offset = resume_url, int(head.headers["upload-offset"])
     sent = size - offset
-    file_id = None
-    hasher: Any = _Unhashed(sha256) if sha256 else hashlib.sha256()
+    last: httpx.Response | None = None
     with path.open("rb") as f:
         if url is None:
             meta = {"filename": name, "folder": folder, "mtime": str(int(st.st_mtime))}
@@ -150,36 +162,22 @@ def upload(
                 # trip fewer; an interruption costs at most WITH_CREATION bytes sent again.
                 headers["Content-Type"] = "application/offset+octet-stream"
                 headers["Content-Length"] = str(size)
-                r = _check(
-                    client.http.post(
-                        "/api/v1/uploads", headers=headers, content=_body(f, progress, hasher)
-                    )
+                last = _check(
+                    client.http.post("/api/v1/uploads", headers=headers, content=_body(f, progress))
                 )
-                offset = int(r.headers.get("upload-offset", 0))
-                file_id = r.headers.get("strongroom-file-id")
+                offset = int(last.headers.get("upload-offset", 0))
             else:
-                r = _check(client.http.post("/api/v1/uploads", headers=headers))
-            url = r.headers["location"]
+                last = _check(client.http.post("/api/v1/uploads", headers=headers))
+            url = last.headers["location"]
         if remember:
             remember(url)
-        if file_id is None:
-            file_id = _send(client, url, f, offset, size, progress, hasher)
+        if last is None or "strongroom-file-id" not in last.headers:
+            last = _send(client, url, f, offset, size, progress) or last
+    file_id = last.headers.get("strongroom-file-id") if last is not None else None
     if file_id is None:  # finished earlier (an interrupted last answer): ask the upload
         file_id = client.call("GET", url)["file_id"]
-    return str(file_id), hasher.hexdigest(), sent
-
-
-class _Unhashed:
-    """Stands in for a hasher when the digest is known already."""
-
-    def __init__(self, hexdigest: str) -> None:
-        self._hex = hexdigest
-
-    def update(self, data: bytes) -> None:
-        pass
-
-    def hexdigest(self) -> str:
-        return self._hex
+    digest = sha256 or (last.headers.get("strongroom-file-sha256") if last is not None else None)
+    return str(file_id), digest or sha256_of(path), sent
 
 
 def put_file(
@@ -197,8 +195,9 @@ def put_file(
     """Store one local file: by hash if possible, else upload the bytes.
 
     ``ask_by_hash=False`` sends the bytes without asking first (for a file that was backed up
-    and has changed since: the server rarely has its new bytes, and it still stores each chunk
-    once); the file is then read once, hashed as it is sent.
+    and has changed since, or one of a size the account stores nothing of: the server rarely
+    or never has its bytes, and it still stores each chunk once); the file is then read once,
+    and hashed only by the server.
     """
     st = path.stat()
     name = name or path.name
@@ -218,7 +217,7 @@ def put_file(
         resume_url=resume_url,
         remember=remember,
         progress=progress,
-        sha256=digest if ask_by_hash else None,
+        sha256=digest,
     )
     return Uploaded(file_id, sent_digest, sent, False)
 
@@ -251,14 +250,12 @@ def put_batch(client: Client, items: list[tuple[Path, str]]) -> list[tuple[dict[
     Each stored file with the SHA-256 (hex) of the bytes sent, in order."""
     manifest = []
     parts = []
-    digests = []
     for path, folder in items:
         st = path.stat()
         data = path.read_bytes()
-        digests.append(hashlib.sha256(data).hexdigest())
         manifest.append({"name": path.name, "folder": folder, "mtime": st.st_mtime})
         parts.append(("file", (path.name, data, "application/octet-stream")))
     r = client.http.post(
         "/api/v1/files/batch", data={"manifest": json.dumps(manifest)}, files=parts
     )
-    return list(zip(_check(r).json()["files"], digests, strict=True))
+    return [(made, str(made["sha256"])) for made in _check(r).json()["files"]]

@@ -62,7 +62,12 @@ class Content(Base):
     created_at: Mapped[int] = mapped_column(BigInteger)
     last_used_at: Mapped[int] = mapped_column(BigInteger)
 
-    __table_args__ = (UniqueConstraint("account_id", "sha256", "size"),)
+    __table_args__ = (
+        UniqueConstraint("account_id", "sha256", "size"),
+        # Which sizes an account stores: a device hashes only the files that could be stored
+        # already (see locker.files.stored_sizes).
+        Index("ix_contents_account_size", "account_id", "size"),
+    )
 
 
 class ContentChunk(Base):

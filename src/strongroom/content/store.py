@@ -247,6 +247,14 @@ def find(session: Session, account_id: int, sha256: bytes, size: int) -> int | N
     )
 
 
+_SIZES = "SELECT DISTINCT size FROM contents WHERE account_id = ? AND size IN (*)"
+
+
+def stored_sizes(session: Session, account_id: int, sizes: list[int]) -> set[int]:
+    """Which of ``sizes`` the account stores some content of (any hash)."""
+    return {int(size) for (size,) in select_in(session, _SIZES, (account_id,), sorted(set(sizes)))}
+
+
 class ChunkAt(NamedTuple):
     """One chunk of a content: its blob, where it starts in the content, its size, and where
     its sealed bytes are (None: a blob of its own)."""

@@ -479,6 +479,20 @@ def find_content(session: Session, account_id: int, sha256: bytes, size: int) ->
     return NewBytes(content_id, size, sha256, b"")
 
 
+SIZES_ASKED = 10_000
+"""The most sizes one question of :func:`stored_sizes` may ask about."""
+
+
+def stored_sizes(session: Session, account_id: int, sizes: list[int]) -> list[int]:
+    """Which of ``sizes`` the account stores content of, in order: a file of any other size
+    cannot be created by hash, so a device sends it without reading it to hash it first."""
+    if len(sizes) > SIZES_ASKED:
+        raise InvalidInput(f"ask about at most {SIZES_ASKED} sizes at a time")
+    if any(size < 0 for size in sizes):
+        raise InvalidInput("a size cannot be negative")
+    return sorted(content.stored_sizes(session, account_id, sizes))
+
+
 def restore_version(
     session: Session,
     account_id: int,

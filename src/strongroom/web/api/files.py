@@ -157,6 +157,24 @@ def by_hash(body: ByHashIn, user: CurrentUser, rt: RuntimeDep, request: Request)
     return FileOut.of(made)
 
 
+class SizesIn(BaseModel):
+    sizes: list[int] = Field(max_length=files_mod.SIZES_ASKED)
+
+
+class SizesOut(BaseModel):
+    sizes: list[int]
+    """The asked sizes the account stores content of, ascending."""
+
+
+@router.post(
+    "/files/sizes",
+    summary="Which of these sizes the account stores content of (hash only those files)",
+)
+def stored_sizes(body: SizesIn, user: CurrentUser, rt: RuntimeDep) -> SizesOut:
+    with rt.db.read() as s:
+        return SizesOut(sizes=files_mod.stored_sizes(s, user.account_id, body.sizes))
+
+
 class BatchOut(BaseModel):
     files: list[FileOut]
 

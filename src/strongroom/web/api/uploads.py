@@ -4,7 +4,8 @@ Extensions: creation, creation-with-upload, expiration, checksum (sha256, sha1, 
 termination.  Standard clients (tuspy, tus-js-client, Uppy) work unchanged; they authenticate with
 a device token, or the web session plus ``X-CSRF-Token``.  Upload-Metadata keys: ``filename``
 (required), ``folder`` (default: the root), ``mtime`` (epoch seconds); the finished upload
-becomes a file, whose id comes back in ``Strongroom-File-Id``.
+becomes a file, whose id comes back in ``Strongroom-File-Id`` and the SHA-256 (hex) of its
+bytes in ``Strongroom-File-Sha256`` (so a client need not hash what it sends).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from starlette.requests import ClientDisconnect
 
 from strongroom.accounts.keys import vault_for
 from strongroom.errors import InvalidInput, StrongroomError
-from strongroom.locker import uploads
+from strongroom.locker import files, uploads
 from strongroom.locker.whole_uploads import WholeUpload
 from strongroom.runtime import Runtime
 from strongroom.web.deps import CurrentUser, RuntimeDep
@@ -73,6 +74,10 @@ class Appenders:
 
 def _headers(extra: dict[str, str] | None = None) -> dict[str, str]:
     return {"Tus-Resumable": TUS_VERSION, "Cache-Control": "no-store", **(extra or {})}
+
+
+def _file_headers(made: files.FileView) -> dict[str, str]:
+    return {"Strongroom-File-Id": str(made.id), "Strongroom-File-Sha256": made.sha256}
 
 
 def _expires(ms: int) -> str:
@@ -149,8 +154,9 @@ async def create(request: Request, user: CurrentUser, rt: RuntimeDep) -> Respons
         if answer.status_code != 204:
             return answer
         headers["Upload-Offset"] = answer.headers["upload-offset"]
-        if "strongroom-file-id" in answer.headers:
-            headers["Strongroom-File-Id"] = answer.headers["strongroom-file-id"]
+        for name in ("Strongroom-File-Id", "Strongroom-File-Sha256"):
+            if name.lower() in answer.headers:
+                headers[name] = answer.headers[name.lower()]
     return Response(status_code=201, headers=_headers(headers))
 
 
@@ -190,7 +196,7 @@ async def _create_whole(
         "Upload-Offset": str(made.offset),
     }
     if stored is not None:
-        headers["Strongroom-File-Id"] = str(stored.id)
+        headers |= _file_headers(stored)
         request.app.state.events.poke()
     return Response(status_code=201, headers=_headers(headers))
 
@@ -345,7 +351,7 @@ async def _append(
             )
             registry.forget(upload_id)
             if made is not None:
-                headers["Strongroom-File-Id"] = str(made.id)
+                headers |= _file_headers(made)
                 request.app.state.events.poke()
         else:
             registry.keep(appender)
