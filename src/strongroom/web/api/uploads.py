@@ -76,8 +76,21 @@ def _headers(extra: dict[str, str] | None = None) -> dict[str, str]:
     return {"Tus-Resumable": TUS_VERSION, "Cache-Control": "no-store", **(extra or {})}
 
 
+_FILE_HEADERS = ("Strongroom-File-Id", "Strongroom-File-Sha256", "Connection")
+
+
 def _file_headers(made: files.FileView) -> dict[str, str]:
-    return {"Strongroom-File-Id": str(made.id), "Strongroom-File-Sha256": made.sha256}
+    """The answer that finishes an upload: the file made, and the end of the connection.
+    With several server processes, a client's connections stay with the process that accepted
+    them, and one process often accepts most of them at once (a backup's four connections: three
+    and one, all the way through, so one process ran short of its interpreter lock while the
+    other idled).  A new connection for the next file goes to whichever process is free to take
+    it first."""
+    return {
+        "Strongroom-File-Id": str(made.id),
+        "Strongroom-File-Sha256": made.sha256,
+        "Connection": "close",
+    }
 
 
 def _expires(ms: int) -> str:
@@ -154,7 +167,7 @@ async def create(request: Request, user: CurrentUser, rt: RuntimeDep) -> Respons
         if answer.status_code != 204:
             return answer
         headers["Upload-Offset"] = answer.headers["upload-offset"]
-        for name in ("Strongroom-File-Id", "Strongroom-File-Sha256"):
+        for name in _FILE_HEADERS:
             if name.lower() in answer.headers:
                 headers[name] = answer.headers[name.lower()]
     return Response(status_code=201, headers=_headers(headers))
