@@ -134,18 +134,71 @@ def test_only_what_is_in_the_trash_can_be_deleted_forever(alice):
     assert _used(alice) == 4
 
 
-def test_restoring_a_folder_whose_path_is_taken_again_says_what_to_do_and_works_after(alice):
+def _names(http: httpx.Client, folder: str) -> list[str]:
+    return sorted(
+        f["name"] for f in http.get("/api/v1/files", params={"folder": folder}).json()["files"]
+    )
+
+
+def test_a_folder_restored_where_its_path_is_taken_again_joins_the_live_folder(alice):
     trip = _trip(alice)
     upload_bytes(alice, {}, b"new", "new.txt", "Trip")
-    r = alice.post(f"/api/v1/folders/{trip}/restore")
-    assert r.status_code == 409
-    assert r.json()["detail"] == "there is a folder 'Trip' again; rename it first"
-    assert [e["id"] for e in alice.get("/api/v1/trash/folders").json()["folders"]] == [trip]
     taken = _folder_id(alice, "Trip")
-    assert alice.patch(f"/api/v1/folders/{taken}", json={"path": "Trip 2"}).status_code == 200
+
     assert alice.post(f"/api/v1/folders/{trip}/restore").json() == {"files": 3}
-    assert len(alice.get("/api/v1/files", params={"folder": "Trip"}).json()["files"]) == 2
-    assert len(alice.get("/api/v1/files", params={"folder": "Trip 2"}).json()["files"]) == 1
+
+    assert alice.get("/api/v1/trash/folders").json()["folders"] == []
+    assert _names(alice, "Trip") == ["a.txt", "b.txt", "new.txt"]
+    assert _names(alice, "Trip/Day 1") == ["c.txt"]
+    live = alice.get("/api/v1/folders", params={"parent": ""}).json()["folders"]
+    assert [(f["id"], f["path"]) for f in live] == [(taken, "Trip")]  # one folder, not two
+    assert _used(alice) == 9
+
+
+def test_a_folder_is_not_restored_over_a_live_file_of_the_same_name(alice):
+    trip = _trip(alice)
+    clash = upload_bytes(alice, {}, b"other b", "b.txt", "Trip")
+
+    r = alice.post(f"/api/v1/folders/{trip}/restore")
+
+    assert r.status_code == 409
+    assert r.json()["detail"] == "there is a file named 'b.txt' in 'Trip' again; rename it first"
+    assert [e["id"] for e in alice.get("/api/v1/trash/folders").json()["folders"]] == [trip]
+    assert _names(alice, "Trip") == ["b.txt"]  # nothing changed
+    assert alice.get("/api/v1/folders", params={"parent": "Trip"}).json()["folders"] == []
+    assert alice.patch(f"/api/v1/files/{clash['id']}", json={"name": "b2.txt"}).status_code == 200
+    assert alice.post(f"/api/v1/folders/{trip}/restore").json() == {"files": 3}
+    assert _names(alice, "Trip") == ["a.txt", "b.txt", "b2.txt"]
+
+
+def test_files_of_a_deleted_folder_come_back_one_by_one_and_the_rest_follows(alice):
+    early = upload_bytes(alice, {}, b"early", "early.txt", "Trip/Day 1")
+    alice.delete(f"/api/v1/files/{early['id']}")  # deleted on its own, before the folder
+    trip = _trip(alice)
+    inside = alice.get(f"/api/v1/trash/folders/{trip}/files").json()["files"]
+    c_txt = next(f for f in inside if f["name"] == "c.txt")
+
+    back = alice.post(f"/api/v1/files/{c_txt['id']}/restore")
+
+    assert back.status_code == 200 and back.json()["folder"] == "Trip/Day 1"
+    assert _names(alice, "Trip/Day 1") == ["c.txt"]
+    entries = alice.get("/api/v1/trash/folders").json()["folders"]
+    assert [(e["id"], e["files"], e["size"]) for e in entries] == [(trip, 2, 3)]
+    left = alice.get(f"/api/v1/trash/folders/{trip}/files").json()["files"]
+    assert sorted(f["name"] for f in left) == ["a.txt", "b.txt"]
+
+    assert alice.post(f"/api/v1/folders/{trip}/restore").json() == {"files": 2}
+    assert _names(alice, "Trip") == ["a.txt", "b.txt"]
+    assert _names(alice, "Trip/Day 1") == ["c.txt"]
+    paths = [
+        f["path"] for f in alice.get("/api/v1/folders", params={"parent": "Trip"}).json()["folders"]
+    ]
+    assert paths == ["Trip/Day 1"]
+    # The file deleted on its own is still in the trash, and comes back into the live folder.
+    trashed = alice.get("/api/v1/files", params={"trashed": "true"}).json()["files"]
+    assert [f["name"] for f in trashed] == ["early.txt"]
+    assert alice.post(f"/api/v1/files/{early['id']}/restore").json()["folder"] == "Trip/Day 1"
+    assert _names(alice, "Trip/Day 1") == ["c.txt", "early.txt"]
 
 
 def test_emptying_the_trash_takes_the_deleted_folders_too(alice):
@@ -182,9 +235,12 @@ def test_a_folder_made_again_and_deleted_in_the_same_millisecond_stays_apart(ali
     assert sorted((e["id"], e["files"]) for e in entries) == sorted([(trip, 3), (again, 0)])
     assert alice.post(f"/api/v1/folders/{trip}/restore").json() == {"files": 3}
     assert [e["id"] for e in alice.get("/api/v1/trash/folders").json()["folders"]] == [again]
-    assert alice.post(f"/api/v1/folders/{again}/restore").status_code == 409
-    assert alice.delete(f"/api/v1/trash/folders/{again}").json() == {"emptied": 0}
-    assert len(alice.get("/api/v1/files", params={"folder": "Trip"}).json()["files"]) == 2
+    # The empty one joins the live "Trip": nothing of the other is taken with it.
+    assert alice.post(f"/api/v1/folders/{again}/restore").json() == {"files": 0}
+    assert alice.get("/api/v1/trash/folders").json()["folders"] == []
+    assert alice.delete(f"/api/v1/trash/folders/{again}").status_code == 404
+    assert _names(alice, "Trip") == ["a.txt", "b.txt"]
+    assert _names(alice, "Trip/Day 1") == ["c.txt"]
 
 
 def test_a_deleted_folder_opens_to_what_was_deleted_with_it(runtime, server, alice):

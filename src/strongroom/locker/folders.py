@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, func, or_, select, update
+from sqlalchemy import ColumnElement, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from strongroom.accounts import changes, usage
@@ -169,25 +169,71 @@ def trash(session: Session, account_id: int, folder_id: int, now: int) -> int:
 
 
 def restore(session: Session, account_id: int, folder_id: int, now: int) -> int:
-    """Bring a trashed folder back with what was trashed with it.  Raises Conflict if its path
-    is taken by a live folder meanwhile."""
+    """Bring a trashed folder back with what was trashed with it; return the file count.
+
+    Where a live folder has the path again (made anew, or by restoring one file of this folder
+    on its own), the two are merged: the restored files go into the live folder, and the trashed
+    folder's row goes.  Raises Conflict, changing nothing, if a restored file would take the name
+    of a live file there."""
     folder = get(session, account_id, folder_id)
     if folder.trashed_at is None:
         return 0
-    if find(session, account_id, split_path(folder.path)) is not None:
-        raise Conflict(f"there is a folder {folder.path!r} again; rename it first")
     parent = split_path(folder.path)[:-1]
     if parent:
         ensure(session, account_id, parent, now)
     below = trashed_with(session, folder)
-    session.execute(update(Folder).where(Folder.id.in_(below)).values(trashed_at=None))
-    files = list(session.scalars(select(File.id).where(File.trashed_with == folder_id)))
-    session.execute(
-        update(File).where(File.id.in_(files)).values(trashed_at=None, trashed_with=None)
+    paths = {
+        i: p for i, p in session.execute(select(Folder.id, Folder.path).where(Folder.id.in_(below)))
+    }
+    live = {
+        p: i
+        for p, i in session.execute(
+            select(Folder.path, Folder.id).where(
+                Folder.account_id == account_id,
+                Folder.path.in_(list(paths.values())),
+                Folder.trashed_at.is_(None),
+            )
+        )
+    }
+    into = {fid: live[path] for fid, path in paths.items() if path in live}
+    files = list(
+        session.execute(
+            select(File.id, File.folder_id, File.name).where(File.trashed_with == folder_id)
+        )
     )
-    changes.record(session, account_id, "folder", [(f, changes.CREATED) for f in below], now)
-    changes.record(session, account_id, "file", [(f, changes.CREATED) for f in files], now)
-    return len(files)
+    _refuse_clashes(
+        session, account_id, [(into[f], name, paths[f]) for _, f, name in files if f in into]
+    )
+    for trashed, target in into.items():
+        # Files deleted from it earlier (still in the trash) now belong to the live folder.
+        session.execute(update(File).where(File.folder_id == trashed).values(folder_id=target))
+    kept = [f for f in below if f not in into]
+    session.execute(update(Folder).where(Folder.id.in_(kept)).values(trashed_at=None))
+    session.execute(delete(Folder).where(Folder.id.in_(list(into))))
+    ids = [i for i, _, _ in files]
+    session.execute(update(File).where(File.id.in_(ids)).values(trashed_at=None, trashed_with=None))
+    changes.record(session, account_id, "folder", [(f, changes.CREATED) for f in kept], now)
+    changes.record(session, account_id, "file", [(f, changes.CREATED) for f in ids], now)
+    return len(ids)
+
+
+def _refuse_clashes(session: Session, account_id: int, coming: list[tuple[int, str, str]]) -> None:
+    """Raises Conflict if any ``(live folder id, file name, path)`` names a live file."""
+    if not coming:
+        return
+    taken = {
+        (f, n)
+        for f, n in session.execute(
+            select(File.folder_id, File.name).where(
+                File.account_id == account_id,
+                File.folder_id.in_(sorted({f for f, _, _ in coming})),
+                File.trashed_at.is_(None),
+            )
+        )
+    }
+    for folder_id, name, path in sorted(coming, key=lambda c: (c[2], c[1])):
+        if (folder_id, name) in taken:
+            raise Conflict(f"there is a file named {name!r} in {path!r} again; rename it first")
 
 
 def trashed_with(session: Session, folder: Folder) -> list[int]:

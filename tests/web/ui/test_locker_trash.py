@@ -44,26 +44,32 @@ def test_a_deleted_folder_is_one_row_restored_or_deleted_forever(server, page: P
         shot = shots / "trash-folder.png"
         page.screenshot(path=str(shot))
 
-        # Its path is taken again: restoring says what to do, and nothing changes.
-        phone.call("POST", "/api/v1/folders", json={"path": "Holiday"})
+        # A live file has one of its names again: restoring says what to do, nothing changes.
+        clash = put(phone, b"another one", "one.jpg", "Holiday")
         restore = folder.get_by_role("button", name="Restore the folder Holiday")
         restore.focus()
         page.keyboard.press("Enter")
         expect(toast).to_have_class("toast error")
         expect(toast).to_contain_text(
-            "“Holiday” was not restored: there is a folder 'Holiday' again; rename it first."
+            "“Holiday” was not restored: there is a file named 'one.jpg' in 'Holiday' again;"
+            " rename it first."
         )
         expect(rows).to_have_count(2)
-        live = _api(page, server.url, "folders")["folders"]
-        phone.call("PATCH", f"/api/v1/folders/{live[0]['id']}", json={"path": "Holiday 2"})
+        phone.call("PATCH", f"/api/v1/files/{clash['id']}", json={"name": "one again.jpg"})
         expect(restore).to_be_focused()
 
-        page.keyboard.press("Enter")
+        page.keyboard.press("Enter")  # joins the live "Holiday"
         expect(toast).to_contain_text("“Holiday” is back, with 4 files.")
         expect(rows).to_have_count(1)
         expect(rows.first.get_by_role("button", name="Restore notes.txt")).to_be_focused()
         back = _api(page, server.url, "files", folder="Holiday")["files"]
-        assert sorted(f["name"] for f in back) == ["one.jpg", "three.jpg", "two.jpg"]
+        assert sorted(f["name"] for f in back) == [
+            "one again.jpg",
+            "one.jpg",
+            "three.jpg",
+            "two.jpg",
+        ]
+        assert [f["path"] for f in _api(page, server.url, "folders")["folders"]] == ["Holiday"]
         assert len(_api(page, server.url, "files", folder="Holiday/Day 2")["files"]) == 1
 
         page.goto(f"{server.url}/locker/files")
@@ -76,7 +82,7 @@ def test_a_deleted_folder_is_one_row_restored_or_deleted_forever(server, page: P
         forever = rows.first.get_by_role("button", name="Delete the folder Holiday forever")
         forever.click()
         confirm = page.get_by_role(
-            "dialog", name="Delete the folder “Holiday” and 4 files in it forever?"
+            "dialog", name="Delete the folder “Holiday” and 5 files in it forever?"
         )
         expect(confirm).to_contain_text("cannot be undone")
         confirm.get_by_role("button", name="Cancel").click()
@@ -87,7 +93,7 @@ def test_a_deleted_folder_is_one_row_restored_or_deleted_forever(server, page: P
         expect(toast).to_contain_text("“Holiday” deleted for good.")
         expect(rows).to_have_count(1)
         expect(rows.first.locator(".row-name")).to_have_text("notes.txt")
-        assert _api(page, server.url, "usage")["used_bytes"] == used - 3100
+        assert _api(page, server.url, "usage")["used_bytes"] == used - 3100 - len(b"another one")
         assert _api(page, server.url, "trash/folders")["folders"] == []
 
         rows.first.get_by_role("button", name="Delete notes.txt forever").click()
@@ -120,13 +126,28 @@ def test_a_deleted_folder_opens_to_its_files_and_is_restored_from_there(server, 
         files = page.locator("#listing li.item:not(.folder)")
         expect(files.locator(".row-name")).to_have_text(["a.jpg", "b.txt", "c.txt"])
         expect(files.nth(2).locator(".row-meta")).to_contain_text("Trip/Day 1")
-        expect(page.locator("#listing input.pick")).to_have_count(0)  # nothing to pick here
         page.screenshot(path=str(shots / "trash-folder-opened.png"))
 
-        page.get_by_role("button", name="Restore the folder Trip").click()
+        # One file comes back on its own, into its folder made anew; the page stays.
+        files.nth(2).get_by_role("button", name="Restore c.txt").click()
+        expect(page.locator("#toast")).to_contain_text("1 file restored to its folder.")
+        expect(files.locator(".row-name")).to_have_text(["a.jpg", "b.txt"])
+        expect(page.locator("#listing li.folder .row-meta")).to_contain_text("2 files")
+        assert [
+            f["name"] for f in _api(page, server.url, "files", folder="Trip/Day 1")["files"]
+        ] == ["c.txt"]
+        # Picking files works here as in the trash.
+        files.nth(0).locator("input.pick").check()
+        expect(page.locator("#selcount")).to_have_text("1 selected")
+        page.locator("#selbar").get_by_role("button", name="Restore").click()
+        expect(files.locator(".row-name")).to_have_text(["b.txt"])
+        expect(page).to_have_url(f"{server.url}/locker/trash/folders/{trip}")
+
+        page.get_by_role("button", name="Restore the folder Trip").click()  # joins them
         expect(page).to_have_url(f"{server.url}/locker/trash")
         expect(page.get_by_role("heading", name="The trash is empty")).to_be_visible()
         assert len(_api(page, server.url, "files", folder="Trip")["files"]) == 2
+        assert [f["path"] for f in _api(page, server.url, "folders")["folders"]] == ["Trip"]
 
         page.goto(f"{server.url}/locker/trash/folders/{trip}")  # restored: not in the trash
         expect(page.get_by_role("heading", name="This folder is not in the trash")).to_be_visible()

@@ -283,7 +283,7 @@
       return;
     }
     S.toast("“" + row.dataset.path + "” is back" + (files ? ", with " + plural(files, "file") : "") + ".");
-    if (leaveOpenedFolder()) return;
+    if (leaveOpenedFolder(row)) return;
     await S.locker.refresh();
     focusRow(at);
   }
@@ -299,15 +299,15 @@
       return;
     }
     S.toast(done);
-    if (leaveOpenedFolder()) return;
+    if (leaveOpenedFolder(row)) return;
     await S.locker.refresh();
     focusRow(at);
   }
 
-  /* On an opened deleted folder's page, restoring or purging it leaves nothing to show here:
-     back to the trash, where it is no longer listed. */
-  function leaveOpenedFolder() {
-    if (locker.dataset.view !== "trash-folder") return false;
+  /* On an opened deleted folder's page, restoring or purging the folder itself leaves nothing to
+     show here: back to the trash, where it is no longer listed.  (A file of it stays here.) */
+  function leaveOpenedFolder(row) {
+    if (locker.dataset.view !== "trash-folder" || !row.classList.contains("folder")) return false;
     window.location.assign("/locker/trash");
     return true;
   }
