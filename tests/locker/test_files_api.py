@@ -199,6 +199,29 @@ def test_a_folder_downloads_as_a_streamed_zip(runtime, alice):
     }
 
 
+def test_files_and_folders_chosen_together_download_as_one_zip(runtime, alice):
+    upload_bytes(alice, {}, b"one", "a.txt", "Trip")
+    upload_bytes(alice, {}, b"two", "b.txt", "Trip/Day 2")
+    upload_bytes(alice, {}, b"three", "a.txt", "Work/2024")
+    loose = upload_bytes(alice, {}, b"loose", "notes.txt", "Other")
+    upload_bytes(alice, {}, b"not this", "c.txt", "Other")
+
+    r = alice.post(
+        "/api/v1/files/zip", json={"folders": ["Trip", "Work/2024"], "ids": [loose["id"]]}
+    )
+
+    assert r.status_code == 200 and 'filename="Files.zip"' in r.headers["content-disposition"]
+    archive = zipfile.ZipFile(io.BytesIO(r.content))
+    assert {n: archive.read(n) for n in archive.namelist()} == {
+        "Trip/a.txt": b"one",
+        "Trip/Day 2/b.txt": b"two",
+        "2024/a.txt": b"three",
+        "notes.txt": b"loose",
+    }
+    missing = alice.post("/api/v1/files/zip", json={"folders": ["Trip", "Nowhere"]})
+    assert missing.status_code == 404 and "Nowhere" in missing.json()["detail"]
+
+
 def test_rename_move_copy_trash_restore_and_versions(runtime, alice):
     f = upload_bytes(alice, {}, b"version 1", "draft.txt", "Docs")
     fid = f["id"]

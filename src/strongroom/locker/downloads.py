@@ -105,26 +105,34 @@ def store_known_content(
 
 
 def file_entries(
-    rt: Runtime, account_id: int, *, ids: list[int], folder: str | None
+    rt: Runtime, account_id: int, *, ids: list[int], folders: list[str]
 ) -> tuple[Iterator[Entry], str]:
-    """Zip entries for the chosen files, or a whole folder (paths kept); and a zip name."""
+    """Zip entries for the chosen files and folders (with their subfolders), and a zip name.
+
+    One folder alone: its files with their paths inside it, in a zip named after it.  Otherwise
+    each folder is a folder of the zip, beside the chosen files."""
     with rt.db.read() as s:
         vault = vault_for(s, rt.store, rt.keyring, account_id)
-        if folder is not None:
+        plan: list[tuple[str, float, int, list[content.ChunkAt]]] = []
+
+        def add(f: File, shown: str) -> None:
+            if len(plan) >= MAX_ZIP_FILES:
+                raise NotFound(f"too many files for one zip (more than {MAX_ZIP_FILES})")
+            plan.append((shown, f.modified_at / 1000, f.size, content.chunk_list(s, f.content_id)))
+
+        alone = len(folders) == 1 and not ids
+        for folder in folders:
             parts = split_path(folder)
             base = "/".join(parts)
-            rows = _folder_files(s, account_id, base)
-            name = parts[-1] if parts else "Locker"
-        else:
-            rows = [(files.get(s, account_id, i), "") for i in ids]
-            base, name = "", "Files"
-        if len(rows) > MAX_ZIP_FILES:
-            raise NotFound(f"too many files for one zip (more than {MAX_ZIP_FILES})")
-        plan = []
-        for f, path in rows:
-            relative = path[len(base) :].lstrip("/") if base else path
-            shown = f"{relative}/{f.name}" if relative else f.name
-            plan.append((shown, f.modified_at / 1000, f.size, content.chunk_list(s, f.content_id)))
+            top = "" if alone else (parts[-1] if parts else "Locker")
+            for f, path in _folder_files(s, account_id, base):
+                relative = path[len(base) :].lstrip("/") if base else path
+                shown = "/".join(p for p in (top, relative, f.name) if p)
+                add(f, shown)
+        for i in ids:
+            f = files.get(s, account_id, i)
+            add(f, f.name)
+        name = (split_path(folders[0]) or ["Locker"])[-1] if alone else "Files"
     names = unique_names(p[0] for p in plan)
     entries = (
         Entry(n, mtime, size, content.read_range(vault, chunks))

@@ -143,6 +143,65 @@ def test_several_selected_files_download_as_one_zip(server, page: Page, shots):
     assert problems == []
 
 
+def test_folders_are_picked_with_files_to_download_move_and_delete(server, page: Page, shots):
+    problems = watch(page)
+    make_user(server.runtime)
+    with device(server.url) as phone:
+        put(phone, b"beach", "beach.txt", "Trip")
+        put(phone, b"day two", "day2.txt", "Trip/Day 2")
+        put(phone, b"report", "report.txt", "Work")
+        put(phone, b"notes", "notes.txt")
+        put(phone, b"stays", "stays.txt")
+    log_in(page, server.url)
+    page.goto(f"{server.url}/locker/files")
+    names = page.locator("#listing li .row-name")
+    expect(names).to_have_text(["Trip", "Work", "notes.txt", "stays.txt"])
+
+    page.get_by_label("Select the folder Trip").check()
+    selection = page.get_by_role("region", name="Selected files")
+    expect(selection).to_contain_text("1 selected")
+    page.get_by_role("link", name="Work", exact=True).click()  # while picking, a name picks
+    expect(page).to_have_url(f"{server.url}/locker/files")
+    expect(page.get_by_label("Select the folder Work")).to_be_checked()
+    page.get_by_label("Select notes.txt").check()
+    expect(selection).to_contain_text("3 selected")
+    shot(page, shots, "1-folders-picked")
+    with page.expect_download() as download:
+        selection.get_by_role("button", name="Download").click()
+    assert download.value.suggested_filename == "Files.zip"
+    with zipfile.ZipFile(download.value.path()) as archive:
+        assert {n: archive.read(n) for n in archive.namelist()} == {
+            "Trip/beach.txt": b"beach",
+            "Trip/Day 2/day2.txt": b"day two",
+            "Work/report.txt": b"report",
+            "notes.txt": b"notes",
+        }
+
+    page.get_by_label("Select notes.txt").uncheck()
+    page.get_by_label("Select the folder Trip").uncheck()
+    selection.get_by_role("button", name="Move").click()
+    mover = page.get_by_role("dialog", name="Move 1 folder")
+    mover.get_by_role("button", name="Trip").click()
+    mover.get_by_role("button", name="Move to “Trip”").click()
+    expect(page.locator("#toast")).to_contain_text("1 folder moved to “Trip”")
+    expect(names).to_have_text(["Trip", "notes.txt", "stays.txt"])
+    assert list(_files(page, server.url, "Trip/Work")) == ["report.txt"]
+
+    page.get_by_label("Select the folder Trip").check()
+    page.get_by_label("Select notes.txt").check()
+    selection.get_by_role("button", name="Delete").click()
+    toast = page.locator("#toast")
+    expect(toast).to_contain_text("1 file and 1 folder moved to the trash.")
+    expect(names).to_have_text(["stays.txt"])
+    trash = page.request.get(f"{server.url}/api/v1/trash/folders").json()["folders"]
+    assert [f["path"] for f in trash] == ["Trip"]
+    toast.get_by_role("button", name="Undo").click()
+    expect(names).to_have_text(["Trip", "notes.txt", "stays.txt"])
+    assert list(_files(page, server.url, "Trip/Work")) == ["report.txt"]
+    assert page.request.get(f"{server.url}/api/v1/trash/folders").json()["folders"] == []
+    assert problems == []
+
+
 def test_deleted_files_wait_in_the_trash_until_restored_or_emptied(server, page: Page, shots):
     problems = watch(page)
     make_user(server.runtime)

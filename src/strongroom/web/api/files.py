@@ -354,12 +354,16 @@ def restore_version(file_id: str, version_id: str, user: CurrentUser, rt: Runtim
 class ZipIn(BaseModel):
     ids: list[str] = Field(default_factory=list, max_length=10_000)
     folder: str | None = Field(None, description="A whole folder, with its subfolders.")
+    folders: list[str] = Field(
+        default_factory=list, max_length=1000, description="Whole folders, beside the files."
+    )
 
 
-@router.post("/files/zip", summary="Download several files, or a folder, as one zip (streamed)")
+@router.post("/files/zip", summary="Download several files and folders as one zip (streamed)")
 def zip_files(body: ZipIn, user: CurrentUser, rt: RuntimeDep) -> StreamingResponse:
     ids = [_file_id(i) for i in body.ids]
-    entries, name = file_entries(rt, user.account_id, ids=ids, folder=body.folder)
+    folders = [*([body.folder] if body.folder is not None else []), *body.folders]
+    entries, name = file_entries(rt, user.account_id, ids=ids, folders=folders)
     return StreamingResponse(
         stream_zip(entries),
         media_type="application/zip",

@@ -37,32 +37,54 @@
 
   /* ------------------------------------------------------------------ actions on files */
 
+  /* A selection holds file ids and, in a folder's listing, "folder:<id>" for its subfolders. */
+  const FOLDER = "folder:";
+  function isFolder(value) { return value.startsWith(FOLDER); }
+  function rowOf(value) {
+    return isFolder(value)
+      ? document.querySelector('#listing li.folder[data-folder-id="' + value.slice(FOLDER.length) + '"]')
+      : itemOf(value);
+  }
+  function apiOf(value) {
+    return isFolder(value) ? "/api/v1/folders/" + value.slice(FOLDER.length) : "/api/v1/files/" + value;
+  }
+
+  /* "3 files", "1 folder", "2 files and 1 folder" */
+  function counted(values) {
+    const folders = values.filter(isFolder).length;
+    const files = values.length - folders;
+    return [files ? plural(files, "file") : "", folders ? plural(folders, "folder") : ""].filter(Boolean).join(" and ");
+  }
+
   async function trashFiles(ids) {
-    const gone = ids.map(itemOf).filter(Boolean);
-    const failed = await each(ids, function (id) { return S.api("DELETE", "/api/v1/files/" + id); });
-    const done = ids.length - failed.length;
-    gone.forEach(function (li) { if (!failed.some(function (f) { return f.id === li.dataset.id; })) li.remove(); });
+    const gone = ids.map(rowOf).filter(Boolean);
+    const failed = await each(ids, function (id) { return S.api("DELETE", apiOf(id)); });
+    const done = ids.filter(function (id) { return !failed.some(function (f) { return f.id === id; }); });
+    gone.forEach(function (li, i) { if (done.includes(ids[i])) li.remove(); });
     selectionChanged();
-    if (failed.length) S.error(plural(failed.length, "file") + " could not be deleted: " + failed[0].error.message + ".");
-    if (!done) return;
-    const how = await S.toast(plural(done, "file") + " moved to the trash.", { undo: true, seconds: 8 });
+    if (failed.length) S.error(counted(failed.map(function (f) { return f.id; })) + " could not be deleted: " + failed[0].error.message + ".");
+    if (!done.length) return;
+    const how = await S.toast(counted(done) + " moved to the trash.", { undo: true, seconds: 8 });
     if (how !== "undo") return;
-    const back = ids.filter(function (id) { return !failed.some(function (f) { return f.id === id; }); });
-    const stuck = await each(back, function (id) { return S.api("POST", "/api/v1/files/" + id + "/restore"); });
-    if (stuck.length) S.error(plural(stuck.length, "file") + " could not be brought back: " + stuck[0].error.message + ".");
+    const stuck = await each(done, function (id) { return S.api("POST", apiOf(id) + "/restore"); });
+    if (stuck.length) S.error(counted(stuck.map(function (f) { return f.id; })) + " could not be brought back: " + stuck[0].error.message + ".");
     S.locker.refresh();
   }
 
   async function moveFiles(ids) {
-    const to = await D.move("Move " + plural(ids.length, "file"), locker.dataset.folder || "");
+    const to = await D.move("Move " + counted(ids), locker.dataset.folder || "");
     if (to === null) return;
-    const failed = await each(ids, function (id) { return S.api("PATCH", "/api/v1/files/" + id, { folder: to }); });
-    const moved = ids.length - failed.length;
-    if (moved) S.toast(plural(moved, "file") + " moved to “" + (to || "All files") + "”.");
-    if (failed.length) S.error(plural(failed.length, "file") + " could not be moved: " + failed[0].error.message + ".");
+    const failed = await each(ids, function (id) {
+      if (!isFolder(id)) return S.api("PATCH", apiOf(id), { folder: to });
+      const name = rowOf(id).dataset.name;
+      return S.api("PATCH", apiOf(id), { path: to ? to + "/" + name : name });
+    });
+    const moved = ids.filter(function (id) { return !failed.some(function (f) { return f.id === id; }); });
+    if (moved.length) S.toast(counted(moved) + " moved to “" + (to || "All files") + "”.");
+    if (failed.length) S.error(counted(failed.map(function (f) { return f.id; })) + " could not be moved: " + failed[0].error.message + ".");
     clearSelection();
-    if (view === "files" && to !== (locker.dataset.folder || "")) S.locker.refresh();
-    return moved;
+    if (view === "files" && (to !== (locker.dataset.folder || "") || moved.some(isFolder))) S.locker.refresh();
+    return moved.length;
   }
 
   async function addToAlbum(ids, categories) {
@@ -75,9 +97,9 @@
     if (!album) return;
     try {
       await S.api("POST", "/api/v1/albums/" + album.id + "/items", { file_ids: media });
-      const left = ids.length - media.length;
+      const left = ids.filter(function (id) { return !media.includes(id); });
       S.toast("Added " + plural(media.length, "item") + " to “" + album.name + "”" +
-        (left ? " (" + plural(left, "file") + " left out: albums hold photos and videos)." : "."));
+        (left.length ? " (" + counted(left) + " left out: albums hold photos and videos)." : "."));
       clearSelection();
     } catch (err) {
       S.error("Nothing was added: " + err.message + ".");
@@ -105,9 +127,9 @@
 
   async function onSelectionAction(action) {
     const ids = selected();
-    const categories = ids.map(function (id) { return itemOf(id).dataset.category; });
+    const categories = ids.map(function (id) { return isFolder(id) ? "folder" : itemOf(id).dataset.category; });
     if (action === "clear") clearSelection();
-    else if (action === "zip") zip(ids.map(function (id) { return ["id", id]; }));
+    else if (action === "zip") zip(ids.map(function (id) { return isFolder(id) ? ["folder", rowOf(id).dataset.path] : ["id", id]; }));
     else if (action === "trash") trashFiles(ids);
     else if (action === "move") moveFiles(ids);
     else if (action === "album") addToAlbum(ids, categories);

@@ -157,7 +157,7 @@
   let pressAt = null;
 
   function startPress(event) {
-    const li = event.target.closest("li.item[data-id]");
+    const li = event.target.closest("li.item[data-id], li.folder[data-folder-id]");
     if (!li || event.pointerType === "mouse") return;
     pressed = null;
     pressAt = [event.clientX, event.clientY];
@@ -269,6 +269,20 @@
       else if (document.body.classList.contains("selecting") || event.shiftKey) toggle(li);
       else openViewer(li.dataset.id);
       return;
+    }
+    const folder = target.closest("li.folder a.row-name");
+    const row = folder && folder.parentNode;
+    if (row && listing && listing.contains(row) && row.querySelector(".pick")) {
+      if (pressed === row) { /* the long press that picked it */
+        event.preventDefault();
+        pressed = null;
+        return;
+      }
+      if (document.body.classList.contains("selecting") || event.shiftKey) {
+        event.preventDefault(); /* while picking, a folder's name picks it too */
+        toggle(row);
+        return;
+      }
     }
     const button = target.closest("[data-action], [data-sel], [data-viewer]");
     if (!button) return;

@@ -375,20 +375,20 @@ def file_page(file_id: str, request: Request, rt: RuntimeDep) -> Response:
 
 @router.post("/locker/zip")
 async def zip_download(request: Request, rt: RuntimeDep) -> Response:
-    """Chosen files (``id`` fields), or a whole ``folder``, as one zip streamed to disk."""
+    """Chosen files (``id`` fields) and whole folders (``folder`` fields), as one zip streamed
+    to disk."""
     principal = require_user(request, rt)
     if isinstance(principal, Response):
         return principal
     form = await request.form()
     check_form(request, principal, form)
     ids = [parse_id(str(x)) for x in form.getlist("id")]
-    folder = form.get("folder")
     entries, name = await run_in_threadpool(
         file_entries,
         rt,
         principal.account_id,
         ids=[i if i is not None else -1 for i in ids],
-        folder=str(folder) if folder is not None else None,
+        folders=[str(f) for f in form.getlist("folder")],
     )
     return StreamingResponse(
         stream_zip(entries),
