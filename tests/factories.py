@@ -118,6 +118,21 @@ def tus_metadata(**values: str) -> str:
     )
 
 
+def tus_create(http: httpx.Client, length: int, headers: dict | None = None, **meta: str) -> str:
+    """A tus upload created without bytes (creation); its address."""
+    r = http.post(
+        "/api/v1/uploads",
+        headers={
+            **(headers or {}),
+            "Tus-Resumable": "1.0.0",
+            "Upload-Length": str(length),
+            "Upload-Metadata": tus_metadata(**meta),
+        },
+    )
+    assert r.status_code == 201, r.text
+    return str(r.headers["location"])
+
+
 def tus_post(http: httpx.Client, data: bytes, headers: dict | None = None, **meta: str):
     """A tus creation-with-upload request: the whole of ``data`` in one POST."""
     return http.post(

@@ -6,7 +6,7 @@ import os
 
 from strongroom.client import Client
 from strongroom.client.uploads import WITH_CREATION, download, put_file
-from tests.factories import PASSWORD, make_user
+from tests.factories import PASSWORD, make_user, tus_create
 
 MiB = 1024 * 1024
 
@@ -70,15 +70,7 @@ def test_a_resumed_upload_sends_only_the_rest_and_hashes_the_whole_file(runtime,
     client, seen = _client(server.url)
     data = os.urandom(WITH_CREATION + 3 * MiB)
     (tmp_path / "video.mp4").write_bytes(data)
-    r = client.http.post(
-        "/api/v1/uploads",
-        headers={
-            "Tus-Resumable": "1.0.0",
-            "Upload-Length": str(len(data)),
-            "Upload-Metadata": "filename dmlkZW8ubXA0",
-        },
-    )
-    url = r.headers["location"]
+    url = tus_create(client.http, len(data), filename="video.mp4")
     first = 5 * MiB + 3
     r = client.http.patch(
         url,

@@ -13,7 +13,7 @@ from PIL import Image
 from sqlalchemy import func, select
 
 from strongroom.content.models import Chunk
-from tests.factories import make_user, register_device, tus_metadata, tus_post, upload_bytes
+from tests.factories import make_user, register_device, tus_create, tus_post, upload_bytes
 
 MiB = 1024 * 1024
 
@@ -127,15 +127,7 @@ def test_a_finished_upload_says_the_hash_of_what_was_stored(runtime, alice):
 
     parts = os.urandom(2 * MiB + 3)
     tus = {"Tus-Resumable": "1.0.0", "Content-Type": "application/offset+octet-stream"}
-    r = alice.post(
-        "/api/v1/uploads",
-        headers={
-            "Tus-Resumable": "1.0.0",
-            "Upload-Length": str(len(parts)),
-            "Upload-Metadata": tus_metadata(filename="parts.bin"),
-        },
-    )
-    url = r.headers["location"]
+    url = tus_create(alice, len(parts), filename="parts.bin")
     half = alice.patch(url, content=parts[:MiB], headers={**tus, "Upload-Offset": "0"})
     assert half.status_code == 204 and "strongroom-file-sha256" not in half.headers
     done = alice.patch(url, content=parts[MiB:], headers={**tus, "Upload-Offset": str(MiB)})

@@ -13,7 +13,7 @@ from tusclient import client as tus_client
 from tusclient.exceptions import TusCommunicationError
 
 from strongroom.runtime import open_runtime
-from tests.factories import make_user, register_device, tus_metadata, upload_bytes
+from tests.factories import make_user, register_device, tus_create, tus_metadata, upload_bytes
 from tests.servers import start_app_server
 
 MiB = 1024 * 1024
@@ -78,16 +78,7 @@ def test_partial_uploads_survive_a_server_restart(tmp_path, db_url):
     make_user(rt)
     with start_app_server(rt) as live, httpx.Client(base_url=live.url) as http:
         device = register_device(http)
-        r = http.post(
-            "/api/v1/uploads",
-            headers={
-                **device.headers,
-                "Tus-Resumable": "1.0.0",
-                "Upload-Length": str(len(data)),
-                "Upload-Metadata": tus_metadata(filename="big.bin"),
-            },
-        )
-        location = r.headers["location"]
+        location = tus_create(http, len(data), device.headers, filename="big.bin")
         r = http.patch(
             location,
             content=data[: 2 * MiB + 5],
@@ -324,15 +315,7 @@ def test_the_last_request_stores_every_chunk_so_a_refused_completion_finishes_la
     with httpx.Client(base_url=server.url, timeout=30) as http:
         device = register_device(http)
         tus = {**device.headers, "Tus-Resumable": "1.0.0"}
-        r = http.post(
-            "/api/v1/uploads",
-            headers={
-                **tus,
-                "Upload-Length": str(len(data)),
-                "Upload-Metadata": tus_metadata(filename="late.bin"),
-            },
-        )
-        location = r.headers["location"]
+        location = tus_create(http, len(data), tus, filename="late.bin")
         with runtime.db.write() as s:
             set_quota(s, "alice", MiB)  # the file no longer fits when it is complete
         patch = {**tus, "Content-Type": "application/offset+octet-stream"}
