@@ -169,22 +169,16 @@ def _may_be_stored(
     stored yet.  Reading and hashing a file only to hear "not stored" costs as much CPU as
     sending it, and on a first backup that is nearly every file.
     """
-    new = [
-        e
-        for e in entries
-        if e.size >= SMALL and known.get(str(e.path), _NOWHERE).remote != e.remote
-    ]
-    sizes = Counter(e.size for e in new)
+
+    def seen_before(entry: Entry) -> bool:
+        """Backed up before under the same name (so changed since, when it is asked about)."""
+        return known.get(str(entry.path), _NOWHERE).remote == entry.remote
+
+    sizes = Counter(e.size for e in entries if e.size >= SMALL and not seen_before(e))
     unique = [size for size, count in sizes.items() if count == 1]
     found = stored_sizes(client, unique) if unique else set()
     alone = set(unique) - found if found is not None else set()
-
-    def decide(entry: Entry) -> bool:
-        if known.get(str(entry.path), _NOWHERE).remote == entry.remote:
-            return False  # backed up before, changed since
-        return entry.size not in alone
-
-    return decide
+    return lambda entry: not seen_before(entry) and entry.size not in alone
 
 
 def _work(
