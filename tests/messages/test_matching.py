@@ -60,3 +60,31 @@ def test_matching_reads_only_the_batch_s_own_candidates(runtime: Runtime) -> Non
             plan = "\n".join(lines)
             assert "Index Scan using ix_messages_account_fingerprint" in plan, plan
             assert "Rows Removed by Filter" not in plan, plan
+
+
+def test_copies_at_the_edges_of_what_is_stored_are_found(runtime: Runtime) -> None:
+    """Only the seconds between the account's oldest and newest stored message are read; the
+    copies of those two (and nothing outside them, nor another account's messages) match."""
+    account, other = vault_user(runtime), vault_user(runtime, "bob")
+    who = "+15550100002"
+
+    def sms(date_ms: int, body: str) -> MessageRecord:
+        return MessageRecord(kind="sms", direction="in", date_ms=date_ms, body=body,
+                             sender=who, participants=[who])  # fmt: skip
+
+    stored = [sms(T0 + i * 1000, f"m{i}") for i in range(5)]
+    store_records(runtime, account, stored)
+    store_records(runtime, other, [sms(T0 - 5000, "early"), sms(T0 + 9000, "late")])
+    batch = [
+        sms(T0 - 5000, "early"),  # only the other account has it
+        stored[0],  # the oldest stored, to the millisecond
+        sms(T0 + 4000, "m4"),  # the newest stored
+        sms(T0 + 4999, "m4 again"),  # the newest second, another message
+        sms(T0 + 9000, "late"),  # only the other account has it
+    ]
+    outcomes = store_records(runtime, account, batch)
+    assert [o.status for o in outcomes] == [
+        "created", "duplicate", "duplicate", "created", "created"
+    ]  # fmt: skip
+    again = store_records(runtime, account, batch)
+    assert [o.status for o in again] == ["duplicate"] * 5

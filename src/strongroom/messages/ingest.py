@@ -67,6 +67,10 @@ _STORED_IN_RANGES = (
     "SELECT m.id, m.fingerprint, m.date, m.date_precision, m.read "
     "FROM r CROSS JOIN messages AS m WHERE m.account_id = ? AND m.id BETWEEN r.lo AND r.hi"
 )
+_STORED_BOUNDS = (
+    "SELECT (SELECT min(id) FROM messages WHERE account_id = ?), "
+    "(SELECT max(id) FROM messages WHERE account_id = ?)"
+)
 RANGE_GAP_S = 10
 """Seconds of a batch this close together are read as one range of ids."""
 _RANGES_PER_STATEMENT = 400
@@ -338,14 +342,21 @@ class Ingest:
     def _stored_near(self, s: Session, dates_ms: list[int]) -> list[tuple[Any, ...]]:
         """The account's stored messages of the seconds of ``dates_ms`` (and of the gaps of
         up to :data:`RANGE_GAP_S` between them)."""
+        connection = s.connection()
+        lowest, highest = connection.exec_driver_sql(_STORED_BOUNDS, (self.account_id,) * 2).one()
+        if lowest is None:
+            return []  # nothing stored yet
+        # Only seconds that stored ids could fall in: an import in date order (either way)
+        # reads nothing, each batch being newer (or older) than everything stored before it.
+        first, last = ids.date_of(lowest) // 1000, ids.date_of(highest) // 1000
+        seconds = sorted({sec for d in dates_ms if first <= (sec := d // 1000) <= last})
         ranges: list[tuple[int, int]] = []
-        for second in sorted({d // 1000 for d in dates_ms}):
+        for second in seconds:
             if ranges and second - ranges[-1][1] <= RANGE_GAP_S:
                 ranges[-1] = (ranges[-1][0], second)
             else:
                 ranges.append((second, second))
         found: list[tuple[Any, ...]] = []
-        connection = s.connection()
         for at in range(0, len(ranges), _RANGES_PER_STATEMENT):
             part = ranges[at : at + _RANGES_PER_STATEMENT]
             sql = _STORED_IN_RANGES.replace("(*)", ", ".join("(?, ?)" for _ in part))
