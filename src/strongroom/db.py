@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from operator import itemgetter
 from pathlib import Path
@@ -280,16 +280,25 @@ def insert_rows(session: Session, model: type[Base], rows: list[dict[str, Any]])
     """
     if not rows:
         return
-    table = table_of(model)
     columns = list(rows[0])
+    take = itemgetter(*columns) if len(columns) > 1 else (lambda row: (row[columns[0]],))
+    insert_tuples(session, model, columns, [take(row) for row in rows])
+
+
+def insert_tuples(
+    session: Session, model: type[Base], columns: Sequence[str], data: list[tuple[Any, ...]]
+) -> None:
+    """:func:`insert_rows` for rows given as tuples of ``columns``' values, in that order."""
+    if not data:
+        return
+    table = table_of(model)
     encode = [isinstance(table.c[c].type, JSON) for c in columns]
     dialect = session.get_bind().dialect
     quote = dialect.identifier_preparer.quote
     target = f"{quote(table.name)} ({', '.join(quote(c) for c in columns)})"
-    take = itemgetter(*columns) if len(columns) > 1 else (lambda row: (row[columns[0]],))
-    data = [take(row) for row in rows]
     for i in (i for i, e in enumerate(encode) if e):  # JSON columns, encoded here
-        data = [(*r[:i], _json(r[i]), *r[i + 1 :]) for r in data]
+        if not all(type(r[i]) is JsonText for r in data):  # unless all were encoded before
+            data = [(*r[:i], _json(r[i]), *r[i + 1 :]) for r in data]
     connection = session.connection()
     if dialect.paramstyle == "qmark":  # SQLite: executemany is in-process
         marks = ", ".join("?" for _ in columns)

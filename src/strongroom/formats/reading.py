@@ -23,6 +23,7 @@ import queue
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -42,6 +43,8 @@ _SMALL = 4096
 QUEUED = 16
 """Hand-overs the caller's thread may hold before the reader waits (two import batches)."""
 _LENGTH = 8
+POSITION_EVERY = 0.2
+"""Seconds a read position is reused for."""
 
 
 def _child(reader_name: str, path: str) -> None:
@@ -132,9 +135,18 @@ class Source:
     path: Path
     _fd: tuple[str, str, str] | None = field(default=None, repr=False)
     """The reader's descriptor of ``path`` once found: its link, what it points to, its info."""
+    _last: tuple[float, int | None] = field(default=(-1.0, None), repr=False)
 
     def position(self) -> int | None:
-        """The reader's offset in the file (Linux), or None if unknown."""
+        """The reader's offset in the file (Linux), or None if unknown; read again at most
+        every :data:`POSITION_EVERY` seconds (a look into /proc costs a fraction of a
+        millisecond, and the caller asks after every hand-over)."""
+        now = time.monotonic()
+        if now - self._last[0] >= POSITION_EVERY:
+            self._last = (now, self._position())
+        return self._last[1]
+
+    def _position(self) -> int | None:
         try:
             if self._fd is None or os.readlink(self._fd[0]) != self._fd[1]:
                 self._fd = None

@@ -32,14 +32,21 @@ def first_id_at(date_ms: int) -> int:
 
 _random = random.Random()
 _TAKEN = "SELECT id FROM messages WHERE id IN (*)"
+_BOUNDS = "SELECT (SELECT min(id) FROM messages), (SELECT max(id) FROM messages)"
 
 
 def allocate(session: Session, dates: list[int]) -> list[int]:
     """Fresh ids for messages of these dates, unique among stored ones and each other."""
     slot = _random.getrandbits  # unpredictability is not needed, only spread
     ids = [make_id(d, slot(SLOT_BITS)) for d in dates]
+    lowest, highest = session.connection().exec_driver_sql(_BOUNDS).one()
+    if lowest is None:
+        lowest, highest = 1, 0  # nothing stored
     while True:
-        taken = {int(row[0]) for row in select_in(session, _TAKEN, (), list(set(ids)))}
+        # Only candidates among the stored ids' range can be taken: an import in date order
+        # asks about none of them (its ids are newer, or older, than every stored one).
+        asked = list({i for i in ids if lowest <= i <= highest})
+        taken = {int(row[0]) for row in select_in(session, _TAKEN, (), asked)} if asked else set()
         seen: set[int] = set()
         clashes = False
         for i, candidate in enumerate(ids):

@@ -24,7 +24,7 @@ from strongroom.accounts.models import Account
 from strongroom.blobs import Vault
 from strongroom.clock import DAY_MS, Clock
 from strongroom.content import store as content
-from strongroom.db import Database, JsonText, insert_rows, select_in
+from strongroom.db import Database, JsonText, insert_rows, insert_tuples, select_in
 from strongroom.errors import InvalidInput, NotFound, StrongroomError
 from strongroom.messages import ids, preparing, search, threads
 from strongroom.messages.errors import ServiceOff
@@ -79,6 +79,14 @@ _GONE = (
     "WHERE account_id = ? AND fingerprint IN (*)"
 )
 
+
+_MESSAGE_COLUMNS = (
+    "id", "account_id", "conversation_id", "kind", "direction", "sender_id", "date",
+    "date_sent", "date_precision", "read", "status", "subject", "body", "part_count", "guid",
+    "reply_to_guid", "source", "fingerprint", "extra", "created_at",
+)  # fmt: skip
+
+_NO_EXTRA = JsonText("{}")
 
 CLAIMS_KEPT = 200_000
 """How many of a run's latest claims are remembered (memory stays flat on long imports)."""
@@ -191,7 +199,11 @@ class Ingest:
             ready.body,
             key=ready.key,
             fingerprint=ready.fingerprint or b"",
-            extra=JsonText(ready.extra_json) if ready.extra_json is not None else rec.extra,
+            extra=(
+                JsonText(ready.extra_json)
+                if ready.extra_json is not None
+                else rec.extra or _NO_EXTRA
+            ),
         )
 
     def _outside_retention(self, item: _Item) -> bool:
@@ -401,6 +413,7 @@ class Ingest:
             s,
             [v for it in accepted for v in [*it.participants, *([it.sender] if it.sender else [])]],
         )
+        self.threads.look_up(s, [it.key for it in accepted])
         rows, parts, fts, reactions = [], [], [], []
         staged_parts: list[content.Staged] = []
         per_conv: dict[int, list[tuple[int, _Item]]] = defaultdict(list)
@@ -435,7 +448,7 @@ class Ingest:
             parts, content.commit_many(s, self.account_id, staged_parts, now), strict=True
         ):
             row["content_id"] = content_id
-        insert_rows(s, Message, rows)
+        insert_tuples(s, Message, _MESSAGE_COLUMNS, rows)
         insert_rows(s, MessagePart, parts)
         insert_rows(s, Reaction, reactions)
         search.index(s, fts)
@@ -453,30 +466,31 @@ class Ingest:
 
     def _row(
         self, it: _Item, mid: int, cid: int, handle_ids: dict[str, int], now: int
-    ) -> dict[str, Any]:
+    ) -> tuple[Any, ...]:
+        """The message's row, in the order of :data:`_MESSAGE_COLUMNS`."""
         rec = it.record
-        return {
-            "id": mid,
-            "account_id": self.account_id,
-            "conversation_id": cid,
-            "kind": rec.kind,
-            "direction": rec.direction,
-            "sender_id": handle_ids[it.sender] if it.sender else None,
-            "date": rec.date_ms,
-            "date_sent": rec.date_sent_ms,
-            "date_precision": rec.date_precision,
-            "read": rec.read or rec.direction == "out",
-            "status": rec.status,
-            "subject": rec.subject,
-            "body": normalise_body(it.body) if rec.kind != "mms" else it.body,
-            "part_count": len(it.staged),
-            "guid": rec.guid,
-            "reply_to_guid": rec.reply_to_guid,
-            "source": rec.source or self.source,
-            "fingerprint": it.fingerprint,
-            "extra": it.extra,
-            "created_at": now,
-        }
+        return (
+            mid,
+            self.account_id,
+            cid,
+            rec.kind,
+            rec.direction,
+            handle_ids[it.sender] if it.sender else None,
+            rec.date_ms,
+            rec.date_sent_ms,
+            rec.date_precision,
+            rec.read or rec.direction == "out",
+            rec.status,
+            rec.subject,
+            normalise_body(it.body) if rec.kind != "mms" else it.body,
+            len(it.staged),
+            rec.guid,
+            rec.reply_to_guid,
+            rec.source or self.source,
+            it.fingerprint,
+            it.extra,
+            now,
+        )
 
     def _reaction_rows(
         self, s: Session, reactions: list[ReactionRecord], mid: int
