@@ -18,8 +18,6 @@ def _group(i: int, members: list[str], title: str | None) -> MessageRecord:
                          sender=members[0], participants=members, group_title=title)  # fmt: skip
 
 
-
-
 def test_a_later_batch_names_an_untitled_group_and_never_renames_a_titled_one(
     runtime: Runtime,
 ) -> None:
