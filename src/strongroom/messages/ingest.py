@@ -317,7 +317,7 @@ class Ingest:
             rec = it.record
             same = [
                 c
-                for c in stored[it.fingerprint]
+                for c in stored.get(it.fingerprint, ())
                 if c[0] not in self.claimed
                 and same_time(c[1], c[2], rec.date_ms, rec.date_precision)
             ]
@@ -335,7 +335,7 @@ class Ingest:
                 continue
             tomb = [
                 g
-                for g in gone[it.fingerprint]
+                for g in gone.get(it.fingerprint, ())
                 if g[0] not in self.claimed_gone
                 and same_time(g[2], g[3], rec.date_ms, rec.date_precision)
             ]
@@ -409,10 +409,9 @@ class Ingest:
         if not accepted:
             return
         new_ids = ids.allocate(s, [it.record.date_ms for it in accepted])
-        handle_ids = self.threads.handle_ids(
-            s,
-            [v for it in accepted for v in [*it.participants, *([it.sender] if it.sender else [])]],
-        )
+        # The senders' handles (the rows name them); a new conversation makes its
+        # participants' handles itself.
+        handle_ids = self.threads.handle_ids(s, list({it.sender for it in accepted if it.sender}))
         self.threads.look_up(s, [it.key for it in accepted])
         rows, parts, fts, reactions = [], [], [], []
         staged_parts: list[content.Staged] = []
