@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
@@ -97,3 +98,63 @@ def test_the_change_log_keeps_its_rows_when_rebuilt_without_rowid_and_back(tmp_p
             text("SELECT count(*), max(object_id) FROM changes WHERE seq >= 1000")
         ).one() == (300, 1299)
     rt.close()
+
+
+@pytest.mark.parametrize(
+    "dialect", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def test_runs_of_changes_are_spread_back_into_rows_when_downgraded(tmp_path, dialect):
+    """Migration 0011: runs recorded at the head become one row per change at 0010, and the
+    log reads the same before and after."""
+    import secrets
+
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import create_engine, text
+
+    from strongroom import migrations
+    from strongroom.accounts import changes
+    from strongroom.runtime import open_runtime
+    from tests.conftest import PG_URL, make_settings
+    from tests.factories import make_user
+
+    schema = f"sr_mig_{secrets.token_hex(4)}"
+    if dialect == "sqlite":
+        url = f"sqlite:///{tmp_path / 'runs.db'}"
+    else:
+        admin = create_engine(PG_URL)
+        with admin.begin() as conn:
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+        url = f"{PG_URL}{'&' if '?' in PG_URL else '?'}options=-csearch_path%3D{schema}"
+    rt = open_runtime(make_settings(tmp_path / "data", url))
+    try:
+        account = make_user(rt)
+        with rt.db.write() as s:
+            changes.record(s, account, "item", [(100 + i, "c") for i in range(1500)], 1)
+            changes.record(s, account, "item", [(7, "u")], 2)
+
+        def read() -> list[int]:
+            with rt.db.read() as s:
+                page = changes.changes_since(s, account, "item", 999, 10_000)
+            return [*page.created, *page.updated]
+
+        before = read()
+        assert before == [*range(100 + 999, 1600), 7]
+        cfg = Config()
+        cfg.set_main_option("script_location", str(Path(migrations.__file__).parent))
+        with rt.db.engine.connect() as conn, conn.begin():
+            cfg.attributes["connection"] = conn
+            command.downgrade(cfg, "0010")
+        with rt.db.read() as s:
+            rows = s.execute(text("SELECT seq, object_id FROM changes ORDER BY seq")).all()
+        assert [tuple(r) for r in rows] == [*((1 + i, 100 + i) for i in range(1500)), (1501, 7)]
+        with rt.db.engine.connect() as conn, conn.begin():
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
+        assert read() == before
+    finally:
+        rt.close()
+        if dialect == "postgres":
+            with admin.begin() as conn:
+                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+            admin.dispose()

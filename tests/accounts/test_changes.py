@@ -119,3 +119,59 @@ def test_two_writer_processes_never_duplicate_or_leave_a_gap_a_reader_could_skip
     with runtime.db.read() as s:
         seqs = sorted(s.scalars(select(Change.seq).where(Change.account_id == a)))
     assert seqs == list(range(1, 2 * per_writer + 1))
+
+
+def test_a_big_batch_is_kept_as_runs_and_read_back_one_position_at_a_time(runtime, clock):
+    a = make_user(runtime)
+    big = changes.RUN * 2 + 500
+    _record(runtime, a, "item", [(1, CREATED)])
+    items = [(10_000 + i, CREATED) for i in range(big)]
+    items[700] = (5, UPDATED)  # another change ends a run
+    _record(runtime, a, "item", items)
+    _record(runtime, a, "other", [(7, CREATED), (8, CREATED)])
+    _record(runtime, a, "item", [(10_000, DESTROYED), (1, UPDATED)])
+    with runtime.db.read() as s:
+        runs = s.execute(
+            select(Change.seq, Change.run_length).where(Change.account_id == a).order_by(Change.seq)
+        ).all()
+    # A run ends where the change differs and after RUN positions; another kind is its own.
+    assert [tuple(r) for r in runs] == [
+        (1, 1), (2, 700), (702, 1), (703, 1000), (1703, big - 1701),
+        (big + 2, 2), (big + 4, 1), (big + 5, 1),
+    ]  # fmt: skip
+    assert sum(n for _, n in runs) == big + 5
+
+    positions = [(1, 1, CREATED)] + [
+        (2 + i, oid, change) for i, (oid, change) in enumerate(items)
+    ] + [(big + 4, 10_000, DESTROYED), (big + 5, 1, UPDATED)]  # fmt: skip
+
+    def folded(low: int, high: int) -> tuple[list[int], list[int], list[int]]:
+        """What positions low+1..high tell a device, folded per object (the old way)."""
+        result = changes.ChangeSet(low, high, False)
+        changes._coalesce(result, [(o, c) for q, o, c in positions if low < q <= high])
+        return sorted(result.created), sorted(result.updated), sorted(result.destroyed)
+
+    # Paged from every kind of state: before the runs, inside one, at a run's last position.
+    for since, page in [(None, 333), (1, 1000), (2, 999), (701, 1), (1500, 250), (big, 7)]:
+        state, read = since, 0
+        while True:
+            result = _since(runtime, a, "item", state, max_changes=page)
+            assert result.old_state == (state or 0)
+            got = sorted(result.created), sorted(result.updated), sorted(result.destroyed)
+            assert got == folded(result.old_state, result.new_state), (since, state)
+            read += result.new_state - result.old_state
+            state = result.new_state
+            if not result.has_more:
+                break
+        assert state == big + 5 and read == big + 5 - (since or 0)
+
+    assert _since(runtime, a, "other", big + 1).created == [7, 8]
+    assert _since(runtime, a, "other", big + 2).created == [8]
+
+    clock.advance(days=200)
+    _record(runtime, a, "item", [(2, CREATED)])
+    with runtime.db.write() as s:
+        assert changes.compact(s, clock.now_ms() - 180 * DAY_MS) == big + 5
+    with pytest.raises(changes.CannotCalculateChanges):
+        _since(runtime, a, "item", big + 4)
+    assert _since(runtime, a, "item", big + 5).created == [2]

@@ -11,6 +11,11 @@ RFC 7162).
 # never see N+1 without N.  Call :func:`record` as late as possible in a transaction to keep
 # that turn short.
 
+Changes recorded together for objects of one kind with the same change (an import batch's
+thousands of new messages) are kept as runs, up to :data:`RUN` per row: ``seq`` is the run's
+first position and ``more_ids`` the objects after the first, packed, so a big batch costs a
+handful of rows instead of one per object.  Readers see one change per position, as before.
+
 Records older than the history window are deleted by :func:`compact`, which raises the account's
 ``changes_floor``; asking for changes since a state below the floor raises
 :class:`CannotCalculateChanges`, and the device resyncs in full.
@@ -18,6 +23,7 @@ Records older than the history window are deleted by :func:`compact`, which rais
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -26,11 +32,14 @@ from sqlalchemy.orm import Session
 
 from strongroom.accounts.errors import ServiceOff
 from strongroom.accounts.models import Account, Change
-from strongroom.db import insert_rows
+from strongroom.db import insert_tuples
 from strongroom.errors import Gone, NotFound
 from strongroom.types import Millis
 
 CREATED, UPDATED, DESTROYED, EXPIRED = "c", "u", "d", "x"
+RUN = 1000
+"""The most changes one row holds (a run of one kind and change, recorded together)."""
+_COLUMNS = ("account_id", "seq", "kind", "object_id", "change", "at", "run_length", "more_ids")
 _CHANGE_TYPES = frozenset({CREATED, UPDATED, DESTROYED, EXPIRED})
 
 
@@ -72,23 +81,31 @@ def record(
         .values(change_seq=Account.change_seq + len(items))
         .returning(Account.change_seq)
     ).scalar_one()
-    first = top - len(items) + 1
-    insert_rows(
-        session,
-        Change,
-        [
-            {
-                "account_id": account_id,
-                "seq": first + i,
-                "kind": kind,
-                "object_id": oid,
-                "change": change,
-                "at": now,
-            }
-            for i, (oid, change) in enumerate(items)
-        ],
-    )
+    rows = []
+    seq = top - len(items) + 1
+    start = 0
+    while start < len(items):
+        change = items[start][1]
+        end = start + 1
+        while end < len(items) and end - start < RUN and items[end][1] == change:
+            end += 1
+        ids = [oid for oid, _ in items[start:end]]
+        more = _packed(ids[1:]) if len(ids) > 1 else None
+        rows.append((account_id, seq, kind, ids[0], change, now, len(ids), more))
+        seq += len(ids)
+        start = end
+    insert_tuples(session, Change, _COLUMNS, rows)
     return int(top)
+
+
+def _packed(ids: list[int]) -> bytes:
+    return struct.pack(f">{len(ids)}q", *ids)
+
+
+def _unpacked(more: bytes | None) -> tuple[int, ...]:
+    if not more:
+        return ()
+    return struct.unpack(f">{len(more) // 8}q", more)
 
 
 def current_state(session: Session, account_id: int) -> int:
@@ -122,27 +139,36 @@ def changes_since(
         raise CannotCalculateChanges(
             "that state is older than the kept history; fetch everything again"
         )
-    rows = session.execute(
-        select(Change.seq, Change.object_id, Change.change)
+    found = session.execute(
+        select(Change.seq, Change.object_id, Change.change, Change.more_ids)
         # Only up to the state read above: everything at or below it has committed (see the
-        # module note), while later numbers may belong to transactions still running.
+        # module note), while later numbers may belong to transactions still running.  A run
+        # that began at most RUN positions before ``start`` may reach beyond it.
         .where(
             Change.account_id == account_id,
             Change.kind == kind,
-            Change.seq > start,
+            Change.seq > start - RUN,
+            Change.seq + Change.run_length > start + 1,
             Change.seq <= current,
         )
         .order_by(Change.seq)
-        .limit(max_changes + 1)
+        .limit(max_changes + 1)  # each row holds one change at least
     ).all()
+    rows: list[tuple[int, int, str]] = []
+    for first, oid, change, more in found:
+        for i, object_id in enumerate((oid, *_unpacked(more))):
+            if start < first + i <= current:
+                rows.append((int(first) + i, int(object_id), str(change)))
+        if len(rows) > max_changes:
+            break
     has_more = len(rows) > max_changes
     rows = rows[:max_changes]
     result = ChangeSet(
         old_state=start,
-        new_state=int(rows[-1][0]) if has_more else current,
+        new_state=rows[-1][0] if has_more else current,
         has_more=has_more,
     )
-    _coalesce(result, [(int(oid), ch) for _, oid, ch in rows])
+    _coalesce(result, [(oid, ch) for _, oid, ch in rows])
     return result
 
 
@@ -167,10 +193,10 @@ def _coalesce(result: ChangeSet, rows: list[tuple[int, str]]) -> None:
 def compact(session: Session, older_than: Millis) -> int:
     """Delete change records older than ``older_than``; raise each account's floor to match.
 
-    Returns how many records were deleted.
+    Returns how many changes were deleted (a run counts each of its changes).
     """
     floors = session.execute(
-        select(Change.account_id, func.max(Change.seq))
+        select(Change.account_id, func.max(Change.seq + Change.run_length - 1))
         .where(Change.at < older_than)
         .group_by(Change.account_id)
     ).all()
@@ -181,8 +207,7 @@ def compact(session: Session, older_than: Millis) -> int:
             .where(Account.id == account_id, Account.changes_floor < top)
             .values(changes_floor=top)
         )
-        result = session.execute(
-            delete(Change).where(Change.account_id == account_id, Change.seq <= top)
-        )
-        deleted += int(result.rowcount)  # type: ignore[attr-defined]
+        old = (Change.account_id == account_id, Change.seq <= top)
+        deleted += int(session.scalar(select(func.sum(Change.run_length)).where(*old)) or 0)
+        session.execute(delete(Change).where(*old))
     return deleted

@@ -126,6 +126,11 @@ class Change(Base):
     object_id: Mapped[int] = mapped_column(BigInteger)
     change: Mapped[str] = mapped_column(String(1))
     at: Mapped[int] = mapped_column(BigInteger)
+    run_length: Mapped[int] = mapped_column(Integer, server_default="1")
+    """How many changes this row holds: positions ``seq`` .. ``seq + run_length - 1``, all of
+    the same kind and change, recorded together (migration 0011)."""
+    more_ids: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    """The objects of positions ``seq + 1`` onwards, 8 bytes each (big-endian)."""
 
     __table_args__ = (
         Index("ix_changes_account_kind_seq", "account_id", "kind", "seq"),
