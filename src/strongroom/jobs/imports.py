@@ -52,7 +52,7 @@ from strongroom.messages.records import (
 )
 from strongroom.runtime import Runtime
 
-BATCH = 10000
+BATCH = 3000
 """Messages stored per transaction."""
 PROBLEMS_KEPT = 200
 """Problems listed in a report (all are counted)."""
