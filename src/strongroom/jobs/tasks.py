@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from strongroom.clock import DAY_MS
-from strongroom.content.reclaim import packed_chunks, referenced_blobs
-from strongroom.jobs import accounts, imports, locker, messages, storage, verify
+from strongroom.jobs import accounts, imports, locker, messages, storage
 from strongroom.jobs.runner import Handler, Periodic, Worker
 from strongroom.runtime import Runtime
 
@@ -30,9 +29,6 @@ SCHEDULES: list[Periodic] = [
     Periodic("expire-trash", DAY_MS),
     Periodic("expire-uploads", HOUR_MS),
 ]
-
-verify.REFERENCE_SOURCES.append(referenced_blobs)
-verify.PACK_SOURCES.append(packed_chunks)
 
 
 def make_worker(

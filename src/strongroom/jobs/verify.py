@@ -1,7 +1,8 @@
 """Scrubbing the blob store: what is missing, what is damaged, what nobody owns.
 
-Each domain that keeps blob ids registers a :data:`ReferenceSource` in :data:`REFERENCE_SOURCES`:
-a function yielding ``(blob_id, stored_size or None)`` for one account.  Without ``read_data``
+Each domain that keeps blob ids has a :data:`ReferenceSource` in :data:`REFERENCE_SOURCES`: a
+function yielding ``(blob_id, stored_size or None)`` for one account (the content store's is
+listed here, so the scrub needs nothing else imported first).  Without ``read_data``
 the scrub checks presence and, where the size is known, size; with it, every blob is read,
 decrypted and its id recomputed.
 """
@@ -18,12 +19,13 @@ from strongroom.accounts.keys import vault_key
 from strongroom.accounts.models import AccountKey
 from strongroom.blobs import BlobCorrupt, BlobNotFound, Vault
 from strongroom.blobs.vault import Placement
+from strongroom.content.reclaim import packed_chunks, referenced_blobs
 from strongroom.runtime import Runtime
 
 ReferenceSource = Callable[[Session, int], Iterable[tuple[str, int | None]]]
-REFERENCE_SOURCES: list[ReferenceSource] = []
+REFERENCE_SOURCES: list[ReferenceSource] = [referenced_blobs]
 PackSource = Callable[[Session, int], dict[str, list[tuple[str, Placement]]]]
-PACK_SOURCES: list[PackSource] = []
+PACK_SOURCES: list[PackSource] = [packed_chunks]
 """Which of the referenced objects are packs, and the blobs in each: ``read_data`` checks those
 blobs one by one (a pack is not one blob)."""
 
