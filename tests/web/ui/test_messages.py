@@ -147,15 +147,16 @@ def test_another_account_cannot_open_a_conversation_it_does_not_own(server, page
         photo = phone.get([scene.ids["mum-photo"]])[0]["parts"][0]["id"]
     problems = watch(page)
     sign_up(page, server.url, "mallory")
-    for path in (
-        f"/messages/c/{mum}",
-        f"/messages/c/{mum}?around={scene.ids['mum-5']}",
-        f"/messages/c/{mum}/more?before={scene.ids['mum-5']}",
-    ):
+    for path in (f"/messages/c/{mum}", f"/messages/c/{mum}?around={scene.ids['mum-5']}"):
         response = page.goto(server.url + path)
         assert response is not None and response.status == 404, path
         body = page.content()
         assert "jacket" not in body and "Grandpa" not in body and "555-010-0001" not in body
+    # The older-messages fragment is fetched by the page's script, not opened: asked the same
+    # way (as a navigation, Chromium now and then aborted it in CI: net::ERR_ABORTED).
+    more = page.request.get(f"{server.url}/messages/c/{mum}/more?before={scene.ids['mum-5']}")
+    assert more.status == 404
+    assert "jacket" not in more.text() and "Grandpa" not in more.text()
     page.goto(f"{server.url}/messages/c/{mum}")
     expect(page.get_by_role("heading", name="Conversation not found")).to_be_visible()
     shot(page, shots, "not-found")
