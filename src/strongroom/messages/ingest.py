@@ -125,7 +125,7 @@ def _rejected(client_id: str | None, code: str, detail: str, id_: int | None = N
     return Outcome(client_id, id_, "rejected", {"code": code, "detail": detail})
 
 
-@dataclass
+@dataclass(slots=True)
 class _Item:
     index: int
     client_id: str | None

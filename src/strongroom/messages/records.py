@@ -94,7 +94,7 @@ class FileContent(PartContent):
         return cls(Path(name), owned=True)
 
 
-@dataclass
+@dataclass(slots=True)
 class PartRecord:
     """One piece of an MMS/iMessage: an image, a video, a vCard, the SMIL layout, a text part."""
 
@@ -104,7 +104,7 @@ class PartRecord:
     extra: dict[str, str] = field(default_factory=dict)
 
 
-@dataclass
+@dataclass(slots=True)
 class ReactionRecord:
     """A tapback/reaction on a message (by its source id), from ``sender`` (None = the owner)."""
 
@@ -118,7 +118,7 @@ class ReactionRecord:
     extra: dict[str, str] = field(default_factory=dict)
 
 
-@dataclass
+@dataclass(slots=True)
 class MessageRecord:
     kind: Kind
     direction: Direction
@@ -159,7 +159,7 @@ class MessageRecord:
 _message_fields = attrgetter(*(f.name for f in fields(MessageRecord)))
 
 
-@dataclass
+@dataclass(slots=True)
 class CallRecord:
     number: str
     date_ms: int
