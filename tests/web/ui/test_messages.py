@@ -139,6 +139,21 @@ def test_a_message_synced_from_a_device_appears_without_reloading(server, page: 
     assert problems == []
 
 
+def test_an_empty_messages_page_waits_for_news_instead_of_reloading(server, page: Page):
+    """The event stream starts with the current state; the page knows the state it was
+    rendered at, so only a change reloads it (it once reloaded itself every half second)."""
+    sign_up(page, server.url, "ann")
+    with messages_client(server.url, "ann"):
+        pass
+    loads: list[str] = []
+    page.on("load", lambda p: loads.append(p.url))
+    with page.expect_response(lambda r: "/api/v1/events" in r.url):
+        page.goto(server.url + "/messages")  # the stream opens; its first event comes at once
+    expect(page.get_by_role("heading", name="No messages yet")).to_be_visible()
+    page.wait_for_timeout(2000)
+    assert loads == [server.url + "/messages"]
+
+
 def test_another_account_cannot_open_a_conversation_it_does_not_own(server, page: Page, shots):
     make_user(server.runtime, "alice")
     with messages_client(server.url, "alice") as phone:
@@ -152,8 +167,7 @@ def test_another_account_cannot_open_a_conversation_it_does_not_own(server, page
         assert response is not None and response.status == 404, path
         body = page.content()
         assert "jacket" not in body and "Grandpa" not in body and "555-010-0001" not in body
-    # The older-messages fragment is fetched by the page's script, not opened: asked the same
-    # way (as a navigation, Chromium now and then aborted it in CI: net::ERR_ABORTED).
+    # The older-messages fragment is fetched by the page's script, not opened: asked the same way.
     more = page.request.get(f"{server.url}/messages/c/{mum}/more?before={scene.ids['mum-5']}")
     assert more.status == 404
     assert "jacket" not in more.text() and "Grandpa" not in more.text()

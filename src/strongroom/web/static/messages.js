@@ -347,8 +347,18 @@
   function startLive() {
     if (!("EventSource" in window)) return;
     let timer = null;
+    /* The state the page was rendered at: the stream starts with the current state, which is
+       news only if something changed since (reacting to it anyway reloaded an empty list page
+       over and over, as each load's first event asked for the next load). */
+    const messenger = document.getElementById("messenger");
+    let known = messenger.dataset.state + "/" + messenger.dataset.messages;
     const source = new EventSource("/api/v1/events");
-    source.addEventListener("state", function () {
+    source.addEventListener("state", function (event) {
+      let data = null;
+      try { data = JSON.parse(event.data); } catch (err) { data = null; }
+      const now = data ? data.state + "/" + data.messages : null;
+      if (now !== null && now === known) return;
+      known = now;
       clearTimeout(timer);
       timer = setTimeout(function () {
         if (!list && document.querySelector(".list-empty")) {
