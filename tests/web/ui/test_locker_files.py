@@ -9,7 +9,7 @@ import re
 import zipfile
 from datetime import datetime
 
-from playwright.sync_api import Page, Route, expect
+from playwright.sync_api import Locator, Page, Route, expect
 
 from strongroom.accounts import service
 from tests.factories import make_user
@@ -25,6 +25,15 @@ DROP = """([files]) => {
   }
   return transfer;
 }"""
+
+
+def _zip_from(page: Page, button: Locator) -> tuple[str, dict[str, bytes]]:
+    """Click ``button``; the name of the zip it downloads, and each member's bytes."""
+    with page.expect_download() as download:
+        button.click()
+    with zipfile.ZipFile(download.value.path()) as archive:
+        members = {n: archive.read(n) for n in archive.namelist()}
+    return download.value.suggested_filename, members
 
 
 def _files(page: Page, server_url: str, folder: str) -> dict[str, dict]:
@@ -128,18 +137,16 @@ def test_several_selected_files_download_as_one_zip(server, page: Page, shots):
     selection = page.get_by_role("region", name="Selected files")
     expect(selection).to_contain_text("3 selected")
     shot(page, shots, "1-three-selected")
-    with page.expect_download() as download:
-        selection.get_by_role("button", name="Download").click()
-    assert download.value.suggested_filename == "Files.zip"
-    with zipfile.ZipFile(download.value.path()) as archive:
-        assert sorted(archive.namelist()) == sorted(contents)
-        assert {n: archive.read(n) for n in archive.namelist()} == contents
+    name, members = _zip_from(page, selection.get_by_role("button", name="Download"))
+    assert name == "Files.zip"
+    assert sorted(members) == sorted(contents)
+    assert members == contents
 
     page.goto(f"{server.url}/locker/files")
-    with page.expect_download() as whole:
-        page.get_by_role("button", name="Download the folder Papers as a zip").click()
-    with zipfile.ZipFile(whole.value.path()) as archive:
-        assert sorted(archive.namelist()) == sorted([*contents, "four.txt"])
+    _, whole = _zip_from(
+        page, page.get_by_role("button", name="Download the folder Papers as a zip")
+    )
+    assert sorted(whole) == sorted([*contents, "four.txt"])
     assert problems == []
 
 
@@ -166,16 +173,14 @@ def test_folders_are_picked_with_files_to_download_move_and_delete(server, page:
     page.get_by_label("Select notes.txt").check()
     expect(selection).to_contain_text("3 selected")
     shot(page, shots, "1-folders-picked")
-    with page.expect_download() as download:
-        selection.get_by_role("button", name="Download").click()
-    assert download.value.suggested_filename == "Files.zip"
-    with zipfile.ZipFile(download.value.path()) as archive:
-        assert {n: archive.read(n) for n in archive.namelist()} == {
-            "Trip/beach.txt": b"beach",
-            "Trip/Day 2/day2.txt": b"day two",
-            "Work/report.txt": b"report",
-            "notes.txt": b"notes",
-        }
+    name, members = _zip_from(page, selection.get_by_role("button", name="Download"))
+    assert name == "Files.zip"
+    assert members == {
+        "Trip/beach.txt": b"beach",
+        "Trip/Day 2/day2.txt": b"day two",
+        "Work/report.txt": b"report",
+        "notes.txt": b"notes",
+    }
 
     page.get_by_label("Select notes.txt").uncheck()
     page.get_by_label("Select the folder Trip").uncheck()
