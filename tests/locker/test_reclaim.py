@@ -7,7 +7,7 @@ import threading
 
 import httpx
 import pytest
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, event, func, select, update
 
 from strongroom.accounts.keys import vault_for
 from strongroom.content import reclaim
@@ -90,6 +90,36 @@ def test_a_chunk_an_upload_is_about_to_reference_is_never_reclaimed(runtime, clo
         cid = content.commit(s, account, third, clock.now_ms())
         chunks = content.chunk_list(s, cid)
     assert b"".join(content.read_range(vault, chunks)) == data
+
+
+def test_a_chunk_reclaimed_after_the_stager_looked_it_up_is_stored_again(runtime, clock):
+    """The stager looks chunks up in a read and touches them only when it records the new
+    ones; a chunk reclaimed in between is found gone by the touch and stored after all."""
+    account = make_user(runtime)
+    with runtime.db.read() as s:
+        vault = vault_for(s, runtime.store, runtime.keyring, account)
+    data = os.urandom(MiB)
+    old = content.stage(runtime.db, vault, account, clock, [data])  # staged, never committed
+    clock.advance(days=3)
+    reclaimed: list[int] = []
+
+    def reclaim_after_the_look_up(_conn, _cursor, statement, *_rest) -> None:
+        if statement.startswith("SELECT blob_id FROM chunks") and not reclaimed:
+            cutoff = clock.now_ms() - 1
+            reclaimed.append(reclaim.reclaim_chunks(runtime.db, runtime.store, cutoff).chunks)
+
+    event.listen(runtime.db.engine, "after_cursor_execute", reclaim_after_the_look_up)
+    try:
+        again = content.stage(runtime.db, vault, account, clock, [data])
+    finally:
+        event.remove(runtime.db.engine, "after_cursor_execute", reclaim_after_the_look_up)
+    assert reclaimed == [len(old.chunks)]
+    assert [c.blob_id for c in again.chunks] == [c.blob_id for c in old.chunks]
+    with runtime.db.write() as s:
+        cid = content.commit(s, account, again, clock.now_ms())
+        chunks = content.chunk_list(s, cid)
+    assert b"".join(content.read_range(vault, chunks)) == data
+    assert _chunk_count(runtime) == len(old.chunks)
 
 
 def test_reclaiming_while_uploads_run_concurrently_loses_nothing(runtime, clock):

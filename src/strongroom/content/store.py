@@ -6,9 +6,10 @@ writes may be slow) and records each chunk's row at once.  *Committing* (:func:`
 inside the caller's transaction, finds or creates the content row that owns those chunks.
 
 # Race: a chunk the stager finds already stored is "touched" (``last_used_at = now``) by an
-# UPDATE; reclaiming (``content/reclaim.py``) deletes only chunks untouched for the grace period
-# and holds the chunk rows' locks while it deletes their blobs, so a touch either lands first
-# (and the chunk is kept) or after the row is gone (and the stager stores the blob again).
+# UPDATE, in the transaction that records the new ones; reclaiming (``content/reclaim.py``)
+# deletes only chunks untouched for the grace period and holds the chunk rows' locks while it
+# deletes their blobs, so a touch either lands first (and the chunk is kept) or after the row is
+# gone (and the stager stores the blob again).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from strongroom.blobs import Vault
@@ -26,7 +27,7 @@ from strongroom.blobs.vault import Placement
 from strongroom.clock import Clock
 from strongroom.content.chunking import Chunker, StreamChunker
 from strongroom.content.models import Chunk, Content, ContentChunk
-from strongroom.db import Database, execute_many, insert_rows, select_in
+from strongroom.db import Database, execute_many, insert_tuples, select_in
 from strongroom.errors import NotFound
 
 STAGE_BYTES = 16 * 1024 * 1024
@@ -58,31 +59,56 @@ class Staged:
 def put_chunks(
     db: Database, vault: Vault, account_id: int, pieces: Sequence[bytes | memoryview], now: int
 ) -> list[StagedChunk]:
-    """Store the pieces the account lacks; touch the ones it has.  Returns them in order."""
+    """Store the pieces the account lacks; touch the ones it has.  Returns them in order.
+
+    Which pieces are stored is first looked up in a read, which waits for no writer: an
+    import stages a batch's attachments while the batch before it is being stored, and used to
+    wait for that transaction here, which held the import's storing up in turn.  Only the
+    last step, recording new chunks and touching the others, is a write (see the race in the
+    module docstring: a piece collected since the look-up is stored again)."""
     ids = [vault.key.blob_id(p) for p in pieces]
+    unique = sorted(set(ids))
     # Plain SQL: this runs for every few MiB of every upload, and building these statements
     # through SQLAlchemy (a multi-row upsert is compiled afresh for each row count) cost more
     # than running them.
+    with db.read() as s:
+        seen = {str(row[0]) for row in select_in(s, _HAVE, (account_id,), unique)}
+    todo = [b for b in unique if b not in seen]
+    while True:
+        lost = _place(db, vault, account_id, dict(zip(ids, pieces, strict=True)), todo, seen, now)
+        if not lost:
+            return [StagedChunk(b, len(p)) for b, p in zip(ids, pieces, strict=True)]
+        seen -= lost
+        todo = sorted(lost)
+
+
+def _place(
+    db: Database,
+    vault: Vault,
+    account_id: int,
+    pieces: dict[str, bytes | memoryview],
+    new: list[str],
+    seen: set[str],
+    now: int,
+) -> set[str]:
+    """Write the ``new`` pieces as one pack (durable before the database records it), then in
+    one transaction record them and touch the ``seen`` ones.  Returns the seen ones no longer
+    stored (collected since they were seen), which the caller must store after all."""
+    placed = vault.put_pack([(b, pieces[b]) for b in new]) if new else []
+    rows = [
+        (account_id, blob_id, len(pieces[blob_id]), at.stored_size, now, at.pack_id, at.offset)
+        for blob_id, at in zip(new, placed, strict=True)
+    ]
     with db.write() as s:
-        have = {str(row[0]) for row in select_in(s, _TOUCH, (now, account_id), sorted(set(ids)))}
-    missing: dict[str, bytes | memoryview] = {}
-    for blob_id, piece in zip(ids, pieces, strict=True):
-        if blob_id not in have and blob_id not in missing:
-            missing[blob_id] = piece
-    if missing:
-        # One pack per batch, durable before the database records it.
-        placed = vault.put_pack(list(missing.items()))
-        rows = [
-            (account_id, blob_id, len(data), at.stored_size, now, at.pack_id, at.offset)
-            for (blob_id, data), at in zip(missing.items(), placed, strict=True)
-        ]
-        pack_size = sum(at.stored_size for at in placed)
-        with db.write() as s:
+        touched = {str(row[0]) for row in select_in(s, _TOUCH, (now, account_id), sorted(seen))}
+        if rows:
+            pack_size = sum(at.stored_size for at in placed)
             execute_many(s, _RECORD_PACK, [(account_id, placed[0].pack_id, pack_size, now)])
             execute_many(s, _RECORD, rows)
-    return [StagedChunk(b, len(p)) for b, p in zip(ids, pieces, strict=True)]
+    return seen - touched
 
 
+_HAVE = "SELECT blob_id FROM chunks WHERE account_id = ? AND blob_id IN (*)"
 _TOUCH = (
     "UPDATE chunks SET last_used_at = ? WHERE account_id = ? AND blob_id IN (*) RETURNING blob_id"
 )
@@ -154,56 +180,55 @@ def commit(session: Session, account_id: int, staged: Staged, now: int) -> int:
 
 
 def commit_many(session: Session, account_id: int, staged: list[Staged], now: int) -> list[int]:
-    """:func:`commit` for several contents, with one lookup and one insert round."""
-    keys = {(st.sha256, st.size) for st in staged}
-    found = {
-        (bytes(sha), int(size)): int(cid)
-        for cid, sha, size in session.execute(
-            select(Content.id, Content.sha256, Content.size).where(
-                Content.account_id == account_id, Content.sha256.in_({k[0] for k in keys})
-            )
-        )
-    }
+    """:func:`commit` for several contents, with one lookup and one insert round (plain SQL:
+    an import commits a batch's attachments at once, and the ORM's unit of work cost more
+    than the statements)."""
+    if not staged:
+        return []
+    found = _contents(session, account_id, staged)
     if found:
-        session.execute(
-            update(Content).where(Content.id.in_(list(found.values()))).values(last_used_at=now)
-        )
-    fresh: dict[tuple[bytes, int], tuple[Content, Staged]] = {}
+        select_in(session, _TOUCH_CONTENTS, (now,), sorted(set(found.values())))
+    fresh: dict[tuple[bytes, int], Staged] = {}
     for st in staged:
         key = (st.sha256, st.size)
-        if key not in found and key not in fresh:
-            fresh[key] = (
-                Content(
-                    account_id=account_id,
-                    sha256=st.sha256,
-                    size=st.size,
-                    chunk_count=len(st.chunks),
-                    created_at=now,
-                    last_used_at=now,
-                ),
-                st,
-            )
-    session.add_all([c for c, _ in fresh.values()])
-    session.flush()
-    rows = []
-    for content, st in fresh.values():
-        found[(st.sha256, st.size)] = content.id
-        offset = 0
-        for seq, chunk in enumerate(st.chunks):
-            rows.append(
-                {
-                    "content_id": content.id,
-                    "seq": seq,
-                    "account_id": account_id,
-                    "blob_id": chunk.blob_id,
-                    "offset": offset,
-                    "size": chunk.size,
-                }
-            )
-            offset += chunk.size
-    if rows:
-        insert_rows(session, ContentChunk, rows)
+        if key not in found:
+            fresh.setdefault(key, st)
+    if fresh:
+        execute_many(
+            session,
+            _NEW_CONTENT,
+            [
+                (account_id, sha, size, len(st.chunks), now, now)
+                for (sha, size), st in fresh.items()
+            ],
+        )
+        found = _contents(session, account_id, list(fresh.values())) | found
+        rows = []
+        for key, st in fresh.items():
+            offset = 0
+            for seq, chunk in enumerate(st.chunks):
+                rows.append((found[key], seq, account_id, chunk.blob_id, offset, chunk.size))
+                offset += chunk.size
+        insert_tuples(session, ContentChunk, _CONTENT_CHUNK_COLUMNS, rows)
     return [found[(st.sha256, st.size)] for st in staged]
+
+
+def _contents(
+    session: Session, account_id: int, staged: list[Staged]
+) -> dict[tuple[bytes, int], int]:
+    """The ids of the account's contents with these bytes, by (sha256, size)."""
+    wanted = {(st.sha256, st.size) for st in staged}
+    rows = select_in(session, _CONTENTS, (account_id,), sorted({sha for sha, _ in wanted}))
+    return {key: int(cid) for cid, sha, size in rows if (key := (bytes(sha), int(size))) in wanted}
+
+
+_CONTENTS = "SELECT id, sha256, size FROM contents WHERE account_id = ? AND sha256 IN (*)"
+_TOUCH_CONTENTS = "UPDATE contents SET last_used_at = ? WHERE id IN (*) RETURNING id"
+_NEW_CONTENT = (
+    "INSERT INTO contents (account_id, sha256, size, chunk_count, created_at, last_used_at) "
+    "VALUES (?, ?, ?, ?, ?, ?)"
+)
+_CONTENT_CHUNK_COLUMNS = ("content_id", "seq", "account_id", "blob_id", "offset", "size")
 
 
 def stage_many(
@@ -212,14 +237,13 @@ def stage_many(
     """Stage several small contents with one round of chunk writes (one flush to disk)."""
     chunker = Chunker(vault.key.chunker_secret)
     cuts = [[c.data for c in chunker.cut(data)] for data in blobs]
+    hashes = [hashlib.sha256(data).digest() for data in blobs]  # before waiting for a writer
     stored = put_chunks(
         db, vault, account_id, [p for pieces in cuts for p in pieces], clock.now_ms()
     )
     result, at = [], 0
-    for data, pieces in zip(blobs, cuts, strict=True):
-        result.append(
-            Staged(hashlib.sha256(data).digest(), len(data), stored[at : at + len(pieces)])
-        )
+    for data, digest, pieces in zip(blobs, hashes, cuts, strict=True):
+        result.append(Staged(digest, len(data), stored[at : at + len(pieces)]))
         at += len(pieces)
     return result
 

@@ -42,11 +42,10 @@ from strongroom.jobs.models import Job
 from strongroom.jobs.runner import JobContext
 from strongroom.locker import uploads
 from strongroom.messages import housekeeping
-from strongroom.messages.ingest import Ingest, StagedBatch
+from strongroom.messages.ingest import Ingest, Outcome, StagedBatch
 from strongroom.messages.records import (
     CallRecord,
     MessageRecord,
-    PartContent,
     ReactionRecord,
     Record,
 )
@@ -174,10 +173,22 @@ class _Importer:
             return
         batch, staging = self.ahead
         self.ahead = None
+        # The batch is let go of on another thread, with its spooled parts: freeing a batch's
+        # records, items and outcomes (millions of objects in a large import) then runs while
+        # this thread waits on the database.  Only ``done`` may hold them when it is handed over.
+        done: list[Any] = [batch, staging]
         try:
             outcomes = self.ingest.store(staging.result())
+            self._count(batch, outcomes)
+            done.append(outcomes)
+            del outcomes
         finally:
-            self._discard_spooled(batch)
+            del batch, staging
+            self.discarding.submit(_let_go, done)
+
+    def _count(
+        self, batch: list[tuple[str | None, MessageRecord]], outcomes: list[Outcome]
+    ) -> None:
         report = self.report
         report.messages += len(batch)
         for (_, rec), outcome in zip(batch, outcomes, strict=True):
@@ -189,11 +200,6 @@ class _Importer:
             else:
                 problem = outcome.problem or {"code": "rejected", "detail": "not stored"}
                 report.skip(problem["code"], _describe(report.file, rec), problem["detail"])
-
-    def _discard_spooled(self, batch: list[tuple[str | None, MessageRecord]]) -> None:
-        spooled = [part.content for _, rec in batch for part in rec.parts]
-        if spooled:
-            self.discarding.submit(_discard, spooled)
 
     def flush_calls(self) -> None:
         calls, self.calls = self.calls, []
@@ -222,14 +228,20 @@ class _Importer:
             batch, staging = self.ahead
             self.ahead = None
             wait([staging])
-            self._discard_spooled(batch)
+            _let_go([batch, staging])
         self.staging.shutdown(wait=True)
         self.discarding.shutdown(wait=True)
 
 
-def _discard(parts: list[PartContent]) -> None:
-    for part in parts:
-        part.discard()
+def _let_go(done: list[Any]) -> None:
+    """Delete the spooled parts of a batch (``done[0]``), then drop what ``done`` holds, so
+    that the batch is freed here."""
+    batch: list[tuple[str | None, MessageRecord]] = done[0]
+    for _, rec in batch:
+        for part in rec.parts:
+            part.content.discard()
+    del batch
+    done.clear()
 
 
 @contextmanager

@@ -12,12 +12,17 @@ from dataclasses import dataclass, field
 from sqlalchemy import case, func, select, text, update
 from sqlalchemy.orm import Session
 
-from strongroom.db import execute_many, insert_rows, select_in, upsert
+from strongroom.db import execute_many, insert_rows, select_in
 from strongroom.messages.handles import normalise
 from strongroom.messages.models import Conversation, ConversationParticipant, Handle, Message
 from strongroom.messages.preparing import participants_key
 
 SNIPPET_LENGTH = 160
+_NEW_HANDLE = (
+    "INSERT INTO handles (account_id, value, kind) VALUES (?, ?, ?) "
+    "ON CONFLICT (account_id, value) DO NOTHING"
+)
+_HANDLES = "SELECT value, id FROM handles WHERE account_id = ? AND value IN (*)"
 _CONVERSATIONS = (
     "SELECT id, participants_key, title FROM conversations "
     "WHERE account_id = ? AND participants_key IN (*)"
@@ -44,23 +49,12 @@ class Threads:
         """Ids of these normalised handles, creating the missing ones."""
         missing = sorted({v for v in values if v not in self.handles})
         if missing:
-            for value in missing:
-                upsert(
-                    session,
-                    Handle,
-                    {
-                        "account_id": self.account_id,
-                        "value": value,
-                        "kind": normalise(value, self.region)[1],
-                    },
-                    key=["account_id", "value"],
-                    update=None,
-                )
-            rows = session.execute(
-                select(Handle.value, Handle.id).where(
-                    Handle.account_id == self.account_id, Handle.value.in_(missing)
-                )
-            ).all()
+            execute_many(
+                session,
+                _NEW_HANDLE,
+                [(self.account_id, v, normalise(v, self.region)[1]) for v in missing],
+            )
+            rows = select_in(session, _HANDLES, (self.account_id,), missing)
             self.handles.update({str(v): int(i) for v, i in rows})
         return {v: self.handles[v] for v in values}
 
