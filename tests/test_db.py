@@ -2,10 +2,12 @@ from __future__ import annotations
 
 import threading
 
+import pytest
 from sqlalchemy import text
 
+from strongroom import db as db_module
 from strongroom.accounts.models import LoginFailures
-from strongroom.db import Database, upsert
+from strongroom.db import Database, insert_tuples, upsert
 
 
 def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(tmp_path):
@@ -65,6 +67,20 @@ def test_upsert_inserts_then_updates(runtime):
             )
     with runtime.db.read() as s:
         assert s.get(LoginFailures, "k").failures == 3
+
+
+@pytest.mark.parametrize("rows", [1, 7, 8, 9, 25])
+def test_bulk_inserts_store_every_row_once_across_statements(runtime, monkeypatch, rows):
+    """SQLite inserts many rows per statement (here 2 rows of 4 values in 8 per statement, so
+    the counts fall on, before and after a statement's end); PostgreSQL copies them."""
+    monkeypatch.setattr(db_module, "PARAMETERS_PER_STATEMENT", 8)
+    data = [(f"key {i}", i, 1000 + i, None if i % 2 else i * 7) for i in range(rows)]
+    columns = ("key", "failures", "first_at", "locked_until")
+    with runtime.db.write() as s:
+        insert_tuples(s, LoginFailures, columns, data)
+    with runtime.db.read() as s:
+        stored = s.execute(text("SELECT key, failures, first_at, locked_until FROM login_failures"))
+        assert sorted(tuple(r) for r in stored) == sorted(data)
 
 
 def test_a_checkpoint_empties_the_sqlite_write_ahead_log(tmp_path):

@@ -21,9 +21,11 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from itertools import chain
 from operator import itemgetter
 from pathlib import Path
 from typing import Any, cast
@@ -300,9 +302,8 @@ def insert_tuples(
         if not all(type(r[i]) is JsonText for r in data):  # unless all were encoded before
             data = [(*r[:i], _json(r[i]), *r[i + 1 :]) for r in data]
     connection = session.connection()
-    if dialect.paramstyle == "qmark":  # SQLite: executemany is in-process
-        marks = ", ".join("?" for _ in columns)
-        connection.exec_driver_sql(f"INSERT INTO {target} VALUES ({marks})", data)
+    if dialect.paramstyle == "qmark":  # SQLite
+        insert_values(session, f"INSERT INTO {target} VALUES", data)
         return
     # PostgreSQL: COPY, in the session's transaction (constraints and triggers apply as for an
     # INSERT); a multi-row INSERT cost the driver more to parse than the server to run
@@ -312,6 +313,37 @@ def insert_tuples(
     with driver.cursor() as cursor, cursor.copy(copy_sql) as copy:
         for row in data:
             copy.write_row(row)
+
+
+PARAMETERS_PER_STATEMENT = 8192
+"""SQLite: the most values :func:`insert_values` binds to one statement."""
+
+
+def insert_values(session: Session, head: str, data: Sequence[tuple[Any, ...]]) -> None:
+    """SQLite: run ``head`` (``INSERT INTO t (a, b) VALUES``) for every row of ``data``, as
+    few statements of many rows each.
+
+    Not one ``executemany``: the sqlite3 module lets go of the interpreter lock for every row
+    it steps, and must take it back before the next.  An import stores on one thread while
+    others unpickle and stage the next batch, and this thread then waited for the lock after
+    each row (up to a switch interval, 5 ms, each time).  A statement of hundreds of rows
+    takes it back once.
+    """
+    if not data:
+        return
+    width = len(data[0])
+    connection = session.connection()
+    limit = PARAMETERS_PER_STATEMENT
+    getlimit = getattr(connection.connection.driver_connection, "getlimit", None)
+    if getlimit is not None:  # the build's own limit (999 before SQLite 3.32)
+        limit = min(limit, getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER))
+    per = max(1, limit // width)
+    row = "(" + ", ".join("?" * width) + ")"
+    full = f"{head} {', '.join([row] * per)}"
+    for at in range(0, len(data), per):
+        part = data[at : at + per]
+        sql = full if len(part) == per else f"{head} {', '.join([row] * len(part))}"
+        connection.exec_driver_sql(sql, tuple(chain.from_iterable(part)))
 
 
 def upsert(

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from strongroom.db import insert_values
 from strongroom.errors import InvalidInput
 from strongroom.messages.ids import first_id_at
 from strongroom.messages.snippets import make_snippet
@@ -67,8 +68,9 @@ def index(session: Session, rows: list[tuple[int, int, int, str, str | None, boo
     """Add ``(id, account_id, conversation_id, body, subject, has_parts)`` rows to the index."""
     if not rows or session.get_bind().dialect.name != "sqlite":
         return  # PostgreSQL indexes the table itself
-    session.connection().exec_driver_sql(
-        "INSERT INTO messages_fts(rowid, body, subject, tags) VALUES (?, ?, ?, ?)",
+    insert_values(
+        session,
+        "INSERT INTO messages_fts(rowid, body, subject, tags) VALUES",
         [(i, body, subject or "", _tags(a, c, p)) for i, a, c, body, subject, p in rows],
     )
 
