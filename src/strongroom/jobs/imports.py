@@ -18,7 +18,6 @@ a full disk) leaves every committed batch in place, and running it again complet
 from __future__ import annotations
 
 import base64
-import gc
 import tempfile
 import time
 import zipfile
@@ -253,22 +252,6 @@ def _scratch(rt: Runtime, prefix: str) -> Iterator[Path]:
         yield Path(folder)
 
 
-@contextmanager
-def _fewer_collections() -> Iterator[None]:
-    """Run the cyclic garbage collector less often while importing.  A batch makes hundreds of
-    thousands of short-lived objects (records, rows, tuples) that reference counting frees; at
-    the default thresholds the collector ran through them all the time (a third of the time
-    of an import).  What existed before the import is frozen out of its scans."""
-    before = gc.get_threshold()
-    gc.freeze()
-    gc.set_threshold(50_000, 20, 100)
-    try:
-        yield
-    finally:
-        gc.set_threshold(*before)
-        gc.unfreeze()
-
-
 def _worth_a_child(reader: Reader, path: Path) -> bool:
     if reader.name not in STREAMING:
         return False
@@ -342,7 +325,7 @@ def run_import(
                 report.turned_on = True
         ingest.settings.enabled = True
 
-    with _fewer_collections(), _scratch(rt, "import-") as scratch:
+    with reading.fewer_collections(), _scratch(rt, "import-") as scratch:
         options = read_options(rt, account_id, password, scratch)
         done_bytes = 0
         for path, reader, name in zip(paths, readers, names, strict=True):
