@@ -12,9 +12,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import String, Text, text
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from strongroom.blobs import BlobStore, open_store
@@ -49,16 +48,42 @@ class Runtime:
         self.db.dispose()
 
 
+_MIGRATIONS = Path(__file__).parent / "migrations"
+
+
 def migrate(db: Database) -> None:
-    """Bring the schema to the newest revision; safe when several processes start at once."""
+    """Bring the schema to the newest revision; safe when several processes start at once.
+
+    A database already there is told by one query, without loading alembic and the migration
+    scripts (a fifth of a second at the start of every command)."""
+    if _revision(db) == head_revision():
+        return
+    from alembic import command
+    from alembic.config import Config
+
     cfg = Config()
-    cfg.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
+    cfg.set_main_option("script_location", str(_MIGRATIONS))
     engine = db.engine.execution_options(strongroom_begin="IMMEDIATE")
     with engine.connect() as conn, conn.begin():
         if not db.is_sqlite:
             conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _MIGRATION_LOCK})
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
+
+
+def head_revision() -> str:
+    """The newest migration's revision: revisions are named by their files' numbers
+    (``0011_change_runs.py`` is ``"0011"``; tests/test_migrations.py checks it)."""
+    return max(p.name.split("_", 1)[0] for p in (_MIGRATIONS / "versions").glob("[0-9]*_*.py"))
+
+
+def _revision(db: Database) -> str | None:
+    """The database's revision, or None (a new database, or one alembic has not marked)."""
+    try:
+        with db.read() as s:
+            return s.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    except SQLAlchemyError:
+        return None
 
 
 def _prepare_data_folder(settings: Settings) -> None:

@@ -88,3 +88,19 @@ def test_copies_at_the_edges_of_what_is_stored_are_found(runtime: Runtime) -> No
     ]  # fmt: skip
     again = store_records(runtime, account, batch)
     assert [o.status for o in again] == ["duplicate"] * 5
+
+
+def test_a_runs_claims_keep_at_least_the_latest_and_let_the_oldest_go() -> None:
+    from strongroom.messages.ingest import _Recent
+
+    claims = _Recent(5)
+    added: list[int] = []
+    for start in range(0, 30, 3):
+        batch = [start, start + 1, start + 2, start]  # a repeat within the batch counts once
+        claims.update(batch)
+        added += batch[:3]
+        assert all(i in claims for i in added[-5:])
+        assert len(claims.ids) <= 5 + 3
+    assert 0 not in claims and 29 in claims
+    claims.add(29)  # already held: nothing changes
+    assert claims.held == len(claims.ids)

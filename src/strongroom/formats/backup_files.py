@@ -27,9 +27,6 @@ from pathlib import Path
 from typing import Any
 from xml.parsers.expat import ExpatError
 
-from iphone_backup_decrypt import utils as decrypt
-from iphone_backup_decrypt.exceptions import UnsafeBackupError
-
 from strongroom.formats.base import BadInput
 
 _FILE_ID = re.compile(r"[0-9a-f]{40}")
@@ -129,6 +126,11 @@ class EncryptedBackupFiles(BackupFiles):
         super().__init__(folder)
         if not password:
             raise WrongBackupPassword(f"{folder.name}: the backup is encrypted; give its password")
+        # Loaded here, not with the module: it brings pycryptodome and cffi, a tenth of a
+        # second at the start of every import, in both of its processes.
+        from iphone_backup_decrypt import utils as decrypt
+        from iphone_backup_decrypt.exceptions import UnsafeBackupError
+
         try:
             self.keybag = decrypt.BackupKeyBag(plist["BackupKeyBag"])
             unlocked = self.keybag.unlock_with_passphrase(password.encode("utf-8"))
@@ -154,6 +156,8 @@ class EncryptedBackupFiles(BackupFiles):
         path = self.stored(fid)
         if not path.is_file():
             return None
+        from iphone_backup_decrypt import utils as decrypt
+
         try:
             info = decrypt.FilePlist(mbfile)
             key = info.encryption_key
@@ -178,6 +182,8 @@ class EncryptedBackupFiles(BackupFiles):
         return True
 
     def _decrypt(self, source: Path, protection_class: int, wrapped: bytes, target: Path) -> None:
+        from iphone_backup_decrypt import utils as decrypt
+
         try:
             key = self.keybag.unwrap_key_for_class(protection_class, wrapped)
             decrypt.aes_decrypt_chunked(in_filename=str(source), key=key, out_filepath=str(target))

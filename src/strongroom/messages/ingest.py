@@ -93,24 +93,33 @@ CLAIMS_KEPT = 200_000
 
 
 class _Recent:
-    """A set of the last ``limit`` ids added.  A run's identical copies come close together
-    (the same conversation, the same second), so claims older than that are let go."""
+    """A set of about the last ``limit`` ids added.  A run's identical copies come close
+    together (the same conversation, the same second), so claims older than that are let go,
+    a batch of them at a time."""
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
         self.ids: set[int] = set()
-        self.order: deque[int] = deque()
+        self.batches: deque[list[int]] = deque()
+        self.held = 0
 
     def __contains__(self, value: int) -> bool:
         return value in self.ids
 
     def add(self, value: int) -> None:
-        if value in self.ids:
+        self.update([value])
+
+    def update(self, values: list[int]) -> None:
+        fresh = [v for v in dict.fromkeys(values) if v not in self.ids]
+        if not fresh:
             return
-        self.ids.add(value)
-        self.order.append(value)
-        if len(self.order) > self.limit:
-            self.ids.discard(self.order.popleft())
+        self.ids.update(fresh)
+        self.batches.append(fresh)
+        self.held += len(fresh)
+        while self.held - len(self.batches[0]) >= self.limit:
+            oldest = self.batches.popleft()
+            self.held -= len(oldest)
+            self.ids.difference_update(oldest)
 
 
 @dataclass
@@ -315,12 +324,17 @@ class Ingest:
         mark_read: list[int] = []
         for it in items:
             rec = it.record
-            same = [
-                c
-                for c in stored.get(it.fingerprint, ())
-                if c[0] not in self.claimed
-                and same_time(c[1], c[2], rec.date_ms, rec.date_precision)
-            ]
+            candidates = stored.get(it.fingerprint)
+            same = (
+                [
+                    c
+                    for c in candidates
+                    if c[0] not in self.claimed
+                    and same_time(c[1], c[2], rec.date_ms, rec.date_precision)
+                ]
+                if candidates
+                else None
+            )
             if same:
                 mid, _, _, read = same[0]
                 self.claimed.add(mid)
@@ -333,12 +347,17 @@ class Ingest:
                     it.client_id, "expired", "older than the account keeps messages"
                 )
                 continue
-            tomb = [
-                g
-                for g in gone.get(it.fingerprint, ())
-                if g[0] not in self.claimed_gone
-                and same_time(g[2], g[3], rec.date_ms, rec.date_precision)
-            ]
+            buried = gone.get(it.fingerprint) if gone else None
+            tomb = (
+                [
+                    g
+                    for g in buried
+                    if g[0] not in self.claimed_gone
+                    and same_time(g[2], g[3], rec.date_ms, rec.date_precision)
+                ]
+                if buried
+                else None
+            )
             if tomb:
                 gid, mid, _, _, reason = tomb[0]
                 self.claimed_gone.add(gid)
@@ -396,7 +415,7 @@ class Ingest:
         accepted: list[_Item] = []
         total = 0
         for it in items:
-            size = sum(st.size for _, st in it.staged)
+            size = sum(st.size for _, st in it.staged) if it.staged else 0
             if size > free - total:
                 outcomes[it.index] = _rejected(
                     it.client_id,
@@ -439,10 +458,11 @@ class Ingest:
                     }
                 )
                 staged_parts.append(staged)
-            reactions += self._reaction_rows(s, rec.reactions, mid)
+            if rec.reactions:
+                reactions += self._reaction_rows(s, rec.reactions, mid)
             fts.append((mid, self.account_id, cid, it.body, rec.subject, bool(it.staged)))
-            self.claimed.add(mid)
             outcomes[it.index] = Outcome(it.client_id, mid, "created")
+        self.claimed.update(new_ids)
         for row, content_id in zip(
             parts, content.commit_many(s, self.account_id, staged_parts, now), strict=True
         ):
