@@ -197,6 +197,38 @@ def test_tapbacks_become_reactions_of_their_target(runtime: Runtime, tmp_path: P
     assert (reaction.reaction, reaction.message_id) == ("love", target)
 
 
+def test_tapbacks_among_messages_in_small_batches_reach_every_target(
+    runtime: Runtime, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Batches of three: a batch of tapbacks is stored (with the messages taken before it) in
+    the middle of taking messages, and every message and tapback still lands once."""
+    monkeypatch.setattr(imports, "BATCH", 3)
+    account = vault_user(runtime)
+    db = MessagesDb(tmp_path / "chat.db")
+    handle = db.handle("+15550100001")
+    chat = db.chat([handle])
+    for i in range(10):
+        db.message(chat, guid=f"M{i}", text=f"message {i}", is_from_me=1, date=apple_ns(T0 + i))
+        db.message(
+            chat,
+            text=None,
+            attributedBody=attributed_body(f"Liked “message {i}”"),
+            handle_id=handle,
+            associated_message_guid=f"p:0/M{i}",
+            associated_message_type=2001,
+            date=apple_ns(T0 + i + 500),
+        )
+    db.close()
+    report = run_import(runtime, account, [db.path])
+    assert (report.imported, report.reactions, report.messages) == (10, 10, 10)
+    with runtime.db.read() as s:
+        liked = s.execute(
+            select(Message.guid).join(Reaction, Reaction.message_id == Message.id)
+        ).scalars()
+        assert sorted(liked) == sorted(f"M{i}" for i in range(10))
+    assert sorted(bodies(runtime, account)) == sorted(f"message {i}" for i in range(10))
+
+
 def test_a_damaged_file_keeps_what_came_before_and_a_foreign_one_changes_nothing(
     runtime: Runtime, tmp_path: Path
 ) -> None:

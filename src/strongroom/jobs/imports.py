@@ -134,6 +134,19 @@ class _Importer:
         self.reactions: list[ReactionRecord] = []
         self.calls: list[CallRecord] = []
 
+    def take_all(self, records: list[Record]) -> None:
+        """:meth:`take` each record (messages, nearly all of them, without a call each)."""
+        messages = self.messages
+        for record in records:
+            if type(record) is MessageRecord:
+                messages.append((None, record))
+                if len(messages) >= BATCH:
+                    self.flush()
+                    messages = self.messages
+            else:
+                self.take(record)  # may flush the messages too
+                messages = self.messages
+
     def take(self, record: Record) -> None:
         if isinstance(record, MessageRecord):
             self.messages.append((None, record))
@@ -338,8 +351,7 @@ def run_import(
             try:
                 with reading.batches(reader, path, options, in_child=in_child) as source:
                     for batch in source.batches:
-                        for record in batch:
-                            importer.take(record)
+                        importer.take_all(batch)
                         if reader.name in SEQUENTIAL:
                             report.bytes_read = done_bytes + (source.position() or 0)
                         if progress:
