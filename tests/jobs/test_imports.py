@@ -74,6 +74,30 @@ def sbr_file(tmp_path: Path, n: int = 5, name: str = "sms-1.xml") -> Path:
     return write(tmp_path / name, smses(*records))
 
 
+def liked_chat(path: Path, n: int, text: str, *, in_body: bool = False) -> Path:
+    """A Messages database of ``n`` messages the owner sent (``text`` with ``{i}``), each
+    liked right after by the other person; with ``in_body`` the tapbacks' text is only in
+    ``attributedBody``, as since iOS 16."""
+    db = MessagesDb(path)
+    handle = db.handle("+15550100001")
+    chat = db.chat([handle])
+    for i in range(n):
+        said = text.format(i=i)
+        db.message(chat, guid=f"M{i}", text=said, is_from_me=1, date=apple_ns(T0 + i))
+        liked = f"Liked “{said}”"
+        db.message(
+            chat,
+            text=None if in_body else liked,
+            attributedBody=attributed_body(liked) if in_body else None,
+            handle_id=handle,
+            associated_message_guid=f"p:0/M{i}",
+            associated_message_type=2001,
+            date=apple_ns(T0 + i + 500),
+        )
+    db.close()
+    return db.path
+
+
 def test_sbr_import_stores_messages_and_parts_and_again_stores_nothing(
     runtime: Runtime, tmp_path: Path
 ) -> None:
@@ -204,22 +228,8 @@ def test_tapbacks_among_messages_in_small_batches_reach_every_target(
     the middle of taking messages, and every message and tapback still lands once."""
     monkeypatch.setattr(imports, "BATCH", 3)
     account = vault_user(runtime)
-    db = MessagesDb(tmp_path / "chat.db")
-    handle = db.handle("+15550100001")
-    chat = db.chat([handle])
-    for i in range(10):
-        db.message(chat, guid=f"M{i}", text=f"message {i}", is_from_me=1, date=apple_ns(T0 + i))
-        db.message(
-            chat,
-            text=None,
-            attributedBody=attributed_body(f"Liked “message {i}”"),
-            handle_id=handle,
-            associated_message_guid=f"p:0/M{i}",
-            associated_message_type=2001,
-            date=apple_ns(T0 + i + 500),
-        )
-    db.close()
-    report = run_import(runtime, account, [db.path])
+    path = liked_chat(tmp_path / "chat.db", 10, "message {i}", in_body=True)
+    report = run_import(runtime, account, [path])
     assert (report.imported, report.reactions, report.messages) == (10, 10, 10)
     with runtime.db.read() as s:
         liked = s.execute(
@@ -585,22 +595,9 @@ def test_batches_staged_ahead_keep_their_order_parts_and_reactions(
     assert [row.body for row in stored] == [f"picture {i}" for i in range(7)]
     assert images == pictures
 
-    db = MessagesDb(tmp_path / "chat.db")
-    handle = db.handle("+15550100001")
-    chat = db.chat([handle])
-    for i in range(8):
-        db.message(chat, guid=f"M{i}", text=f"question {i}?", is_from_me=1, date=apple_ns(T0 + i))
-        db.message(
-            chat,
-            text=f"Liked “question {i}?”",
-            handle_id=handle,
-            associated_message_guid=f"p:0/M{i}",
-            associated_message_type=2001,
-            date=apple_ns(T0 + i + 500),
-        )
-    db.close()
+    path = liked_chat(tmp_path / "chat.db", 8, "question {i}?")
     account = vault_user(runtime, name="tapper")
-    report = run_import(runtime, account, [db.path])
+    report = run_import(runtime, account, [path])
     assert (report.imported, report.reactions) == (8, 8)
     with runtime.db.read() as s:
         liked = s.scalars(

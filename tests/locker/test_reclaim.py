@@ -67,14 +67,20 @@ def test_trash_expires_after_30_days_and_the_space_comes_back(runtime, alice, cl
     assert alice.get(f"/api/v1/files/{keep['id']}/content").status_code == 200
 
 
-def test_a_chunk_an_upload_is_about_to_reference_is_never_reclaimed(runtime, clock):
-    """Reclaiming and a new upload of the same bytes race; either order ends readable."""
+def _staged_long_ago(runtime, clock):
+    """An account, its vault, 1 MiB of bytes and their staging, never committed, 3 days ago."""
     account = make_user(runtime)
     with runtime.db.read() as s:
         vault = vault_for(s, runtime.store, runtime.keyring, account)
     data = os.urandom(MiB)
-    old = content.stage(runtime.db, vault, account, clock, [data])  # staged, never committed
+    old = content.stage(runtime.db, vault, account, clock, [data])
     clock.advance(days=3)
+    return account, vault, data, old
+
+
+def test_a_chunk_an_upload_is_about_to_reference_is_never_reclaimed(runtime, clock):
+    """Reclaiming and a new upload of the same bytes race; either order ends readable."""
+    account, vault, data, old = _staged_long_ago(runtime, clock)
     cutoff = clock.now_ms() - 48 * 3_600_000
     # 1. the upload touches the chunk first: reclaiming leaves it alone
     again = content.stage(runtime.db, vault, account, clock, [data])
@@ -95,12 +101,7 @@ def test_a_chunk_an_upload_is_about_to_reference_is_never_reclaimed(runtime, clo
 def test_a_chunk_reclaimed_after_the_stager_looked_it_up_is_stored_again(runtime, clock):
     """The stager looks chunks up in a read and touches them only when it records the new
     ones; a chunk reclaimed in between is found gone by the touch and stored after all."""
-    account = make_user(runtime)
-    with runtime.db.read() as s:
-        vault = vault_for(s, runtime.store, runtime.keyring, account)
-    data = os.urandom(MiB)
-    old = content.stage(runtime.db, vault, account, clock, [data])  # staged, never committed
-    clock.advance(days=3)
+    account, vault, data, old = _staged_long_ago(runtime, clock)
     reclaimed: list[int] = []
 
     def reclaim_after_the_look_up(_conn, _cursor, statement, *_rest) -> None:

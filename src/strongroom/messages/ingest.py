@@ -130,6 +130,17 @@ class _Recent:
             self.ids.difference_update(oldest)
 
 
+def _unclaimed(candidates: list[Any] | None, claimed: _Recent, at: int, rec: MessageRecord) -> Any:
+    """The first of ``candidates`` (rows with their id first, and the time and its precision
+    at ``at`` and ``at + 1``) not claimed yet in this run and of the same time as ``rec``."""
+    for row in candidates or ():
+        if row[0] not in claimed and same_time(
+            row[at], row[at + 1], rec.date_ms, rec.date_precision
+        ):
+            return row
+    return None
+
+
 @dataclass
 class Outcome:
     client_id: str | None
@@ -332,19 +343,9 @@ class Ingest:
         mark_read: list[int] = []
         for it in items:
             rec = it.record
-            candidates = stored.get(it.fingerprint)
-            same = (
-                [
-                    c
-                    for c in candidates
-                    if c[0] not in self.claimed
-                    and same_time(c[1], c[2], rec.date_ms, rec.date_precision)
-                ]
-                if candidates
-                else None
-            )
+            same = _unclaimed(stored.get(it.fingerprint), self.claimed, 1, rec)
             if same:
-                mid, _, _, read = same[0]
+                mid, _, _, read = same
                 self.claimed.add(mid)
                 outcomes[it.index] = Outcome(it.client_id, mid, "duplicate")
                 if rec.read and not read and rec.direction == "in":
@@ -355,19 +356,9 @@ class Ingest:
                     it.client_id, "expired", "older than the account keeps messages"
                 )
                 continue
-            buried = gone.get(it.fingerprint) if gone else None
-            tomb = (
-                [
-                    g
-                    for g in buried
-                    if g[0] not in self.claimed_gone
-                    and same_time(g[2], g[3], rec.date_ms, rec.date_precision)
-                ]
-                if buried
-                else None
-            )
+            tomb = _unclaimed(gone.get(it.fingerprint), self.claimed_gone, 2, rec) if gone else None
             if tomb:
-                gid, mid, _, _, reason = tomb[0]
+                gid, mid, _, _, reason = tomb
                 self.claimed_gone.add(gid)
                 outcomes[it.index] = _rejected(
                     it.client_id, reason, f"this message was {reason} from the vault", mid
