@@ -143,6 +143,7 @@ def test_an_empty_messages_page_waits_for_news_instead_of_reloading(server, page
     """The event stream starts with the current state; the page knows the state it was
     rendered at, so only a change reloads it (it once reloaded itself every half second)."""
     sign_up(page, server.url, "ann")
+    page.wait_for_load_state("load")  # the dashboard's own load must not count below
     with messages_client(server.url, "ann"):
         pass
     loads: list[str] = []
@@ -151,7 +152,7 @@ def test_an_empty_messages_page_waits_for_news_instead_of_reloading(server, page
         page.goto(server.url + "/messages")  # the stream opens; its first event comes at once
     expect(page.get_by_role("heading", name="No messages yet")).to_be_visible()
     page.wait_for_timeout(2000)
-    assert loads == [server.url + "/messages"]
+    assert [url for url in loads if url.endswith("/messages")] == [server.url + "/messages"]
 
 
 def test_another_account_cannot_open_a_conversation_it_does_not_own(server, page: Page, shots):
