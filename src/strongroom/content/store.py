@@ -74,8 +74,9 @@ def put_chunks(
     with db.read() as s:
         seen = {str(row[0]) for row in select_in(s, _HAVE, (account_id,), unique)}
     todo = [b for b in unique if b not in seen]
+    by_id = dict(zip(ids, pieces, strict=True))
     while True:
-        lost = _place(db, vault, account_id, dict(zip(ids, pieces, strict=True)), todo, seen, now)
+        lost = _place(db, vault, account_id, by_id, todo, seen, now)
         if not lost:
             return [StagedChunk(b, len(p)) for b, p in zip(ids, pieces, strict=True)]
         seen -= lost

@@ -45,6 +45,7 @@ from strongroom.messages.ingest import Ingest, Outcome, StagedBatch
 from strongroom.messages.records import (
     CallRecord,
     MessageRecord,
+    Problem,
     ReactionRecord,
     Record,
 )
@@ -135,24 +136,21 @@ class _Importer:
         self.calls: list[CallRecord] = []
 
     def take_all(self, records: list[Record]) -> None:
-        """:meth:`take` each record (messages, nearly all of them, without a call each)."""
+        """Take a hand-over's records: messages (nearly all of them) into the batch, the
+        others by their kind."""
         messages = self.messages
         for record in records:
-            if type(record) is MessageRecord:
+            if isinstance(record, MessageRecord):
                 messages.append((None, record))
                 if len(messages) >= BATCH:
                     self.flush()
                     messages = self.messages
             else:
-                self.take(record)  # may flush the messages too
+                self._take_other(record)  # may flush the messages too
                 messages = self.messages
 
-    def take(self, record: Record) -> None:
-        if isinstance(record, MessageRecord):
-            self.messages.append((None, record))
-            if len(self.messages) >= BATCH:
-                self.flush()
-        elif isinstance(record, ReactionRecord):
+    def _take_other(self, record: ReactionRecord | CallRecord | Problem) -> None:
+        if isinstance(record, ReactionRecord):
             self.reactions.append(record)
             if len(self.reactions) >= BATCH:
                 self.flush()

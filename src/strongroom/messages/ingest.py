@@ -98,6 +98,8 @@ _NO_EXTRA = JsonText("{}")
 
 CLAIMS_KEPT = 200_000
 """How many of a run's latest claims are remembered (memory stays flat on long imports)."""
+_CLAIMS_TOGETHER = 1024
+"""Single claims are let go of in groups of up to this many."""
 
 
 class _Recent:
@@ -115,15 +117,28 @@ class _Recent:
         return value in self.ids
 
     def add(self, value: int) -> None:
-        self.update([value])
+        """One claim (a matched copy), kept with the newest claims."""
+        if value in self.ids:
+            return
+        self.ids.add(value)
+        if self.batches and len(self.batches[-1]) < _CLAIMS_TOGETHER:
+            self.batches[-1].append(value)
+        else:
+            self.batches.append([value])
+        self.held += 1
+        self._let_go()
 
     def update(self, values: list[int]) -> None:
+        """Many claims (a batch's new messages) at once."""
         fresh = [v for v in dict.fromkeys(values) if v not in self.ids]
         if not fresh:
             return
         self.ids.update(fresh)
         self.batches.append(fresh)
         self.held += len(fresh)
+        self._let_go()
+
+    def _let_go(self) -> None:
         while self.held - len(self.batches[0]) >= self.limit:
             oldest = self.batches.popleft()
             self.held -= len(oldest)
