@@ -71,6 +71,25 @@ def test_the_reader_keeps_reading_while_the_caller_is_busy(tmp_path: Path) -> No
     assert len(first) + len(rest) == 3000
 
 
+@pytest.mark.skipif(not Path("/proc/self/fd").exists(), reason="needs Linux's /proc")
+def test_the_pipe_from_the_reader_is_widened(tmp_path: Path) -> None:
+    """The pump drains the pipe only when it wins the interpreter lock: a default 64 KiB pipe
+    stopped the reader a fifth of the way into a hand-over whenever the caller ran Python."""
+    import fcntl
+
+    path = sbr(tmp_path, 3000)
+    with reading.batches(READERS["sbr-xml"], path, ReadOptions(), in_child=True) as source:
+        try:  # the reader's end of the pipe, seen through /proc (the reader may already be done)
+            writer = os.open(f"/proc/{source.pid}/fd/1", os.O_WRONLY | os.O_NONBLOCK)
+        except OSError:
+            pytest.skip("the reader finished before its pipe could be looked at")
+        try:
+            assert fcntl.fcntl(writer, fcntl.F_GETPIPE_SZ) >= 1 << 20
+        finally:
+            os.close(writer)
+        assert sum(len(batch) for batch in source.batches) == 3000
+
+
 def test_a_caller_that_stops_early_leaves_no_reader_behind(tmp_path: Path) -> None:
     path = sbr(tmp_path, 20_000)
     with reading.batches(READERS["sbr-xml"], path, ReadOptions(), in_child=True) as source:
