@@ -89,6 +89,46 @@ def test_a_first_backup_asks_by_hash_only_for_files_that_could_be_stored_already
     client.close()
 
 
+def test_a_second_device_sends_only_hashes_for_small_files_the_first_stored(
+    runtime, server, tmp_path
+):
+    make_user(runtime)
+    laptop = Client.register(server.url, "alice", PASSWORD, name="laptop", platform="linux")
+    phone = Client.register(server.url, "alice", PASSWORD, name="phone", platform="android")
+    docs = tmp_path / "Docs"
+    docs.mkdir()
+    notes = {f"note{i}.txt": os.urandom(1000 + i) for i in range(6)}
+    for name, data in notes.items():
+        (docs / name).write_bytes(data)
+    first = backup(laptop, [docs], folder="", state=BackupState(tmp_path / "laptop.db"))
+    assert (first.uploaded, first.by_hash) == (6, 0)
+
+    (docs / "new.txt").write_bytes(os.urandom(999))  # a size the account stores nothing of
+    (docs / "same_size.txt").write_bytes(os.urandom(1003))  # a stored size, other bytes
+    seen: list[tuple[str, str]] = []
+    phone.http.event_hooks["request"] = [lambda r: seen.append((r.method, r.url.path))]
+    state = BackupState(tmp_path / "phone.db")
+
+    second = backup(phone, [docs], folder="Phone", state=state, workers=1)
+
+    assert (second.uploaded, second.by_hash) == (2, 6)
+    assert second.sent_bytes == 999 + 1003
+    assert seen.count(("POST", "/api/v1/files/by-hash/batch")) == 1
+    assert seen.count(("POST", "/api/v1/files/batch")) == 1
+    assert ("POST", "/api/v1/files/by-hash") not in seen  # not one request per file
+    for name in [*notes, "new.txt", "same_size.txt"]:
+        st = (docs / name).stat()
+        known = state.unchanged(
+            docs / name, st.st_size, st.st_mtime_ns, st.st_ino, f"Phone/Docs/{name}"
+        )
+        data = (docs / name).read_bytes()
+        assert known is not None and known.sha256 == hashlib.sha256(data).hexdigest()
+        assert phone.http.get(f"/api/v1/files/{known.file_id}/content").content == data
+    state.close()
+    laptop.close()
+    phone.close()
+
+
 def test_scan_walks_each_folder_once_files_before_subfolders_and_skips_links(tmp_path):
     root = tmp_path / "Docs"
     (root / "b").mkdir(parents=True)

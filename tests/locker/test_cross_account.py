@@ -51,6 +51,11 @@ def test_bob_cannot_touch_anything_of_alice(runtime, server):
             json={"sha256": f["sha256"], "size": f["size"], "filename": "guess.txt"},
         )
         assert same.status_code == 404  # another account's content is not "already stored"
+        many = bob.post(
+            "/api/v1/files/by-hash/batch",
+            json={"files": [{"sha256": f["sha256"], "size": f["size"], "filename": "g.txt"}]},
+        )
+        assert many.status_code == 200 and many.json() == {"files": [None]}
         sizes = bob.post("/api/v1/files/sizes", json={"sizes": [f["size"]]})
         assert sizes.json() == {"sizes": []}  # nor is its size
         assert bob.get("/api/v1/files").json()["files"] == []

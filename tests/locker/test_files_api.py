@@ -119,6 +119,47 @@ def test_upload_by_hash_needs_no_bytes(runtime, alice):
     assert alice.post("/api/v1/files/by-hash", json=unknown).status_code == 404
 
 
+def test_many_files_by_hash_in_one_request_null_for_bytes_not_stored(runtime, alice):
+    note, photo = b"a small note\n" * 40, _jpeg()
+    for data, name in ((note, "note.txt"), (photo, "photo.jpg")):
+        upload_bytes(alice, {}, data, name)
+    asked = [
+        (note, "Laptop/Docs", "note.txt", 1_700_000_000.5),
+        (b"never stored", "Laptop/Docs", "new.txt", None),
+        (photo, "Laptop/Pictures", "copy.jpg", None),
+        (note, "", "note.txt", None),  # where it already is: the same bytes add nothing
+    ]
+    body = {
+        "files": [
+            {"sha256": hashlib.sha256(d).hexdigest(), "size": len(d), "folder": folder}
+            | {"filename": name, "mtime": mtime}
+            for d, folder, name, mtime in asked
+        ]
+    }
+    r = alice.post("/api/v1/files/by-hash/batch", json=body)
+
+    assert r.status_code == 200
+    made = r.json()["files"]
+    assert made[1] is None
+    assert [(m["folder"], m["name"]) for m in (made[0], made[2], made[3])] == [
+        ("Laptop/Docs", "note.txt"),
+        ("Laptop/Pictures", "copy.jpg"),
+        ("", "note.txt"),
+    ]
+    assert made[2]["category"] == "photos"  # its type told from the stored bytes
+    assert alice.get(f"/api/v1/files/{made[2]['id']}/content").content == photo
+    assert alice.get(f"/api/v1/files/{made[0]['id']}/content").content == note
+    listed = alice.get("/api/v1/files", params={"folder": "Laptop/Docs"}).json()["files"]
+    assert [f["name"] for f in listed] == ["note.txt"]
+    wrong_size = {**body["files"][0], "size": len(note) + 1}
+    again = alice.post("/api/v1/files/by-hash/batch", json={"files": [wrong_size]})
+    assert again.json() == {"files": [None]}
+    for bad in ({"files": []}, {"files": [{**wrong_size, "filename": "../x"}]}, {"x": 1}):
+        refused = alice.post("/api/v1/files/by-hash/batch", json=bad)
+        assert refused.status_code in (400, 422), bad
+        assert refused.headers["content-type"].startswith("application/problem+json")
+
+
 def test_a_finished_upload_says_the_hash_of_what_was_stored(runtime, alice):
     whole = os.urandom(MiB + 11)
     r = tus_post(alice, whole, filename="whole.bin")

@@ -8,10 +8,19 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from strongroom.client.api import ApiError, Client
 from strongroom.client.state import BackupState, Known
-from strongroom.client.uploads import SMALL, is_regular, put_batch, put_file, stored_sizes
+from strongroom.client.uploads import (
+    SMALL,
+    by_hash_many,
+    is_regular,
+    put_batch,
+    put_file,
+    sha256_of,
+    stored_sizes,
+)
 
 BATCH_FILES = 200
 BATCH_BYTES = 8 * 1024 * 1024
@@ -125,8 +134,11 @@ def backup(
 
     def several(batch: list[Entry]) -> None:
         stats = [e.path.stat() for e in batch]
-        stored = put_batch(client, [(e.path, e.folder) for e in batch])
-        for entry, st, (made, digest) in zip(batch, stats, stored, strict=True):
+        known = _by_hash(client, batch, stats, may_be_stored)
+        send = [i for i in range(len(batch)) if i not in known]
+        sent = put_batch(client, [(batch[i].path, batch[i].folder) for i in send]) if send else []
+        for i, (made, digest) in [*known.items(), *zip(send, sent, strict=True)]:
+            entry, st = batch[i], stats[i]
             state.stored(
                 entry.path,
                 st.st_size,
@@ -138,8 +150,9 @@ def backup(
             )
             if progress:
                 progress(st.st_size)
-        report.uploaded += len(batch)
-        report.sent_bytes += sum(st.st_size for st in stats)
+        report.by_hash += len(known)
+        report.uploaded += len(send)
+        report.sent_bytes += sum(stats[i].st_size for i in send)
 
     def guarded(item: Entry | list[Entry]) -> None:
         try:
@@ -159,10 +172,36 @@ def backup(
 _NOWHERE = Known(-1, -1, -1, "", "", "")
 
 
+def _by_hash(
+    client: Client,
+    batch: list[Entry],
+    stats: list[os.stat_result],
+    may_be_stored: Callable[[Entry], bool],
+) -> dict[int, tuple[dict[str, Any], str]]:
+    """The files of a batch of small ones that the server made from bytes it already had (by
+    their place in the batch: the file made, and the hash of its bytes), asking in one request
+    about those that may be stored.  Hashing a small file costs little beside a round trip."""
+    asked = [i for i, entry in enumerate(batch) if may_be_stored(entry)]
+    if not asked:
+        return {}
+    digests = {i: sha256_of(batch[i].path) for i in asked}
+    items = [
+        (digests[i], stats[i].st_size, batch[i].folder, batch[i].path.name, stats[i].st_mtime)
+        for i in asked
+    ]
+    answers = by_hash_many(client, items)
+    if answers is None:  # a server from before the question
+        return {}
+    return {
+        i: (made, digests[i]) for i, made in zip(asked, answers, strict=True) if made is not None
+    }
+
+
 def _may_be_stored(
     client: Client, entries: list[Entry], known: dict[str, Known]
 ) -> Callable[[Entry], bool]:
-    """Which large files to hash and ask the server for by hash before sending them.
+    """Which files to hash and ask the server for by hash before sending them (large files
+    one by one, small ones a batch at a time).
 
     Not a file backed up before that has changed since: its new bytes are rarely stored.  Not a
     file whose size no other file here has and the account stores no content of: it cannot be
@@ -174,7 +213,7 @@ def _may_be_stored(
         """Backed up before under the same name (so changed since, when it is asked about)."""
         return known.get(str(entry.path), _NOWHERE).remote == entry.remote
 
-    sizes = Counter(e.size for e in entries if e.size >= SMALL and not seen_before(e))
+    sizes = Counter(e.size for e in entries if not seen_before(e))
     unique = [size for size, count in sizes.items() if count == 1]
     found = stored_sizes(client, unique) if unique else set()
     alone = set(unique) - found if found is not None else set()

@@ -75,6 +75,24 @@ def by_hash(
     return _check(r).json()  # type: ignore[no-any-return]
 
 
+def by_hash_many(
+    client: Client, items: list[tuple[str, int, str, str, float]]
+) -> list[dict[str, Any] | None] | None:
+    """Create many files, given as ``(sha256, size, folder, name, mtime)``, from bytes the
+    server already has: each file made, or None where it has not got the bytes.  None for
+    the whole when the server cannot (one from before the question): send them all then."""
+    body = {
+        "files": [
+            {"sha256": h, "size": n, "folder": folder, "filename": name, "mtime": mtime}
+            for h, n, folder, name, mtime in items
+        ]
+    }
+    r = client.http.post("/api/v1/files/by-hash/batch", json=body)
+    if r.status_code in (404, 405):
+        return None
+    return list(_check(r).json()["files"])
+
+
 SIZES_ASKED = 10_000
 """Sizes asked about per request (the server's limit)."""
 

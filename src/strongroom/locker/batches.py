@@ -1,7 +1,9 @@
-"""Many small files in one request: staged with one flush to disk, stored in one transaction.
+"""Many small files in one request: staged with one flush to disk, stored in one transaction;
+or, when the account already stores their bytes, made from those by hash, many in one request.
 
 A phone's or computer's documents folder is thousands of files of a few kilobytes; sending each
-through its own resumable upload would cost several round trips and transactions apiece.
+through its own resumable upload would cost several round trips and transactions apiece.  A
+second device backing up the same folder sends only hashes for the files the first one stored.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from strongroom.accounts.keys import vault_for
 from strongroom.content import store as content
 from strongroom.errors import InvalidInput
 from strongroom.locker import files
+from strongroom.locker.downloads import head_of
 from strongroom.locker.paths import clean_name, split_path
 from strongroom.runtime import Runtime
 
@@ -57,3 +60,50 @@ def store_small_files(rt: Runtime, account_id: int, batch: list[SmallFile]) -> l
             s, account_id, incoming, now=now, keep_versions=rt.settings.file_versions_kept
         )
     return [v for v, _ in stored]
+
+
+@dataclass(frozen=True)
+class KnownFile:
+    """A small file named by the hash and size of its bytes, instead of the bytes."""
+
+    folder: str
+    name: str
+    mtime_ms: int | None
+    sha256: bytes
+    size: int
+
+
+def store_known_files(
+    rt: Runtime, account_id: int, batch: list[KnownFile]
+) -> list[files.FileView | None]:
+    """Make each file of ``batch`` whose bytes the account already stores (same hash and size),
+    in one transaction; None in its place for each other file (its bytes must be sent).
+    Checks every name first: BadPath or InvalidInput refuse the whole batch, storing nothing."""
+    if not batch or len(batch) > MAX_FILES:
+        raise InvalidInput(f"a batch holds 1 to {MAX_FILES} files")
+    places = [(split_path(f.folder), clean_name(f.name)) for f in batch]
+    with rt.db.read() as s:
+        found = [files.find_content(s, account_id, f.sha256, f.size) for f in batch]
+    heads = {known.content_id: b"" for known in found if known is not None}
+    for content_id in heads:
+        heads[content_id] = head_of(rt, account_id, content_id)  # to tell the file's type
+    made: list[files.FileView | None] = [None] * len(batch)
+    if not heads:
+        return made
+    now = rt.clock.now_ms()
+    chosen = [i for i, known in enumerate(found) if known is not None]
+    incoming = []
+    for i in chosen:
+        known, f, (folder, name) = found[i], batch[i], places[i]
+        assert known is not None
+        data = files.NewBytes(known.content_id, f.size, f.sha256, heads[known.content_id])
+        incoming.append(
+            files.Incoming(folder, name, data, f.mtime_ms if f.mtime_ms is not None else now)
+        )
+    with rt.db.write() as s:
+        stored = files.store_many(
+            s, account_id, incoming, now=now, keep_versions=rt.settings.file_versions_kept
+        )
+    for i, (view, _) in zip(chosen, stored, strict=True):
+        made[i] = view
+    return made

@@ -15,6 +15,13 @@ from strongroom.accounts import usage as usage_mod
 from strongroom.errors import InvalidInput, NotFound
 from strongroom.locker import files as files_mod
 from strongroom.locker import paths
+from strongroom.locker.batches import (
+    MAX_FILES,
+    KnownFile,
+    SmallFile,
+    store_known_files,
+    store_small_files,
+)
 from strongroom.locker.downloads import FileStream, file_entries, open_file, open_thumbnail
 from strongroom.sync import messages as sync
 from strongroom.sync import protocol as p
@@ -157,6 +164,42 @@ def by_hash(body: ByHashIn, user: CurrentUser, rt: RuntimeDep, request: Request)
     return FileOut.of(made)
 
 
+class ByHashBatchIn(BaseModel):
+    files: list[ByHashIn] = Field(min_length=1, max_length=MAX_FILES)
+
+
+class ByHashBatchOut(BaseModel):
+    files: list[FileOut | None]
+    """In the order asked: the file made, or null where the account stores no such bytes
+    (send those, e.g. through ``/files/batch``)."""
+
+
+@router.post(
+    "/files/by-hash/batch",
+    summary="Create many files from content already stored; null for each that is not stored",
+)
+def by_hash_batch(
+    body: ByHashBatchIn, user: CurrentUser, rt: RuntimeDep, request: Request
+) -> ByHashBatchOut:
+    made = store_known_files(
+        rt,
+        user.account_id,
+        [
+            KnownFile(
+                f.folder,
+                f.filename,
+                int(f.mtime * 1000) if f.mtime is not None else None,
+                bytes.fromhex(f.sha256),
+                f.size,
+            )
+            for f in body.files
+        ],
+    )
+    if any(made):
+        request.app.state.events.poke()
+    return ByHashBatchOut(files=[FileOut.of(f) if f is not None else None for f in made])
+
+
 class SizesIn(BaseModel):
     sizes: list[int] = Field(max_length=files_mod.SIZES_ASKED)
 
@@ -186,8 +229,6 @@ class BatchOut(BaseModel):
 )
 async def batch(request: Request, user: CurrentUser, rt: RuntimeDep) -> BatchOut:
     from fastapi.concurrency import run_in_threadpool
-
-    from strongroom.locker.batches import MAX_FILES, SmallFile, store_small_files
 
     form = await request.form(max_files=MAX_FILES, max_fields=4)
     try:
