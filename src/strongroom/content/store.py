@@ -186,7 +186,7 @@ def commit_many(session: Session, account_id: int, staged: list[Staged], now: in
     than the statements)."""
     if not staged:
         return []
-    found = _contents(session, account_id, staged)
+    found = find_many(session, account_id, [(st.sha256, st.size) for st in staged])
     if found:
         select_in(session, _TOUCH_CONTENTS, (now,), sorted(set(found.values())))
     fresh: dict[tuple[bytes, int], Staged] = {}
@@ -203,7 +203,7 @@ def commit_many(session: Session, account_id: int, staged: list[Staged], now: in
                 for (sha, size), st in fresh.items()
             ],
         )
-        found = _contents(session, account_id, list(fresh.values())) | found
+        found = find_many(session, account_id, fresh) | found
         rows = []
         for key, st in fresh.items():
             offset = 0
@@ -212,15 +212,6 @@ def commit_many(session: Session, account_id: int, staged: list[Staged], now: in
                 offset += chunk.size
         insert_tuples(session, ContentChunk, _CONTENT_CHUNK_COLUMNS, rows)
     return [found[(st.sha256, st.size)] for st in staged]
-
-
-def _contents(
-    session: Session, account_id: int, staged: list[Staged]
-) -> dict[tuple[bytes, int], int]:
-    """The ids of the account's contents with these bytes, by (sha256, size)."""
-    wanted = {(st.sha256, st.size) for st in staged}
-    rows = select_in(session, _CONTENTS, (account_id,), sorted({sha for sha, _ in wanted}))
-    return {key: int(cid) for cid, sha, size in rows if (key := (bytes(sha), int(size))) in wanted}
 
 
 _CONTENTS = "SELECT id, sha256, size FROM contents WHERE account_id = ? AND sha256 IN (*)"
@@ -270,6 +261,17 @@ def find(session: Session, account_id: int, sha256: bytes, size: int) -> int | N
             Content.account_id == account_id, Content.sha256 == sha256, Content.size == size
         )
     )
+
+
+def find_many(
+    session: Session, account_id: int, wanted: Iterable[tuple[bytes, int]]
+) -> dict[tuple[bytes, int], int]:
+    """:func:`find` for many ``(sha256, size)`` pairs in one query: each stored pair's id."""
+    pairs = set(wanted)
+    if not pairs:
+        return {}
+    rows = select_in(session, _CONTENTS, (account_id,), sorted({sha for sha, _ in pairs}))
+    return {key: int(cid) for cid, sha, size in rows if (key := (bytes(sha), int(size))) in pairs}
 
 
 _SIZES = "SELECT DISTINCT size FROM contents WHERE account_id = ? AND size IN (*)"

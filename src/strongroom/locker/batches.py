@@ -15,7 +15,7 @@ from strongroom.accounts.keys import vault_for
 from strongroom.content import store as content
 from strongroom.errors import InvalidInput
 from strongroom.locker import files
-from strongroom.locker.downloads import head_of
+from strongroom.locker.downloads import heads_of
 from strongroom.locker.paths import clean_name, split_path
 from strongroom.runtime import Runtime
 
@@ -83,27 +83,28 @@ def store_known_files(
         raise InvalidInput(f"a batch holds 1 to {MAX_FILES} files")
     places = [(split_path(f.folder), clean_name(f.name)) for f in batch]
     with rt.db.read() as s:
-        found = [files.find_content(s, account_id, f.sha256, f.size) for f in batch]
-    heads = {known.content_id: b"" for known in found if known is not None}
-    for content_id in heads:
-        heads[content_id] = head_of(rt, account_id, content_id)  # to tell the file's type
+        found = content.find_many(s, account_id, [(f.sha256, f.size) for f in batch])
+    chosen = [
+        (i, f, found[f.sha256, f.size]) for i, f in enumerate(batch) if (f.sha256, f.size) in found
+    ]
     made: list[files.FileView | None] = [None] * len(batch)
-    if not heads:
+    if not chosen:
         return made
+    heads = heads_of(rt, account_id, {cid for _, _, cid in chosen})  # to tell each file's type
     now = rt.clock.now_ms()
-    chosen = [i for i, known in enumerate(found) if known is not None]
-    incoming = []
-    for i in chosen:
-        known, f, (folder, name) = found[i], batch[i], places[i]
-        assert known is not None
-        data = files.NewBytes(known.content_id, f.size, f.sha256, heads[known.content_id])
-        incoming.append(
-            files.Incoming(folder, name, data, f.mtime_ms if f.mtime_ms is not None else now)
+    incoming = [
+        files.Incoming(
+            places[i][0],
+            places[i][1],
+            files.NewBytes(cid, f.size, f.sha256, heads[cid]),
+            f.mtime_ms if f.mtime_ms is not None else now,
         )
+        for i, f, cid in chosen
+    ]
     with rt.db.write() as s:
         stored = files.store_many(
             s, account_id, incoming, now=now, keep_versions=rt.settings.file_versions_kept
         )
-    for i, (view, _) in zip(chosen, stored, strict=True):
+    for (i, _, _), (view, _) in zip(chosen, stored, strict=True):
         made[i] = view
     return made
