@@ -110,6 +110,7 @@ def test_runs_of_changes_are_spread_back_into_rows_when_downgraded(tmp_path, dia
 
     from alembic import command
     from alembic.config import Config
+    from alembic.script import ScriptDirectory
     from sqlalchemy import create_engine, text
 
     from strongroom import migrations
@@ -151,7 +152,8 @@ def test_runs_of_changes_are_spread_back_into_rows_when_downgraded(tmp_path, dia
         rt.close()
         rt = open_runtime(make_settings(tmp_path / "data", url))  # finds 0010: upgrades
         with rt.db.read() as s:
-            assert s.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0011"
+            version = s.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        assert version == ScriptDirectory.from_config(cfg).get_current_head()
         assert read() == before
     finally:
         rt.close()
@@ -176,3 +178,71 @@ def test_each_migration_is_named_by_its_revision_and_the_newest_is_the_head():
     for script in scripts.walk_revisions():
         assert Path(script.path).name.split("_", 1)[0] == script.revision
     assert [head_revision()] == scripts.get_heads()
+
+
+def test_the_search_index_reads_the_messages_text_after_0012_and_its_own_copy_before(tmp_path):
+    """Migration 0012 (SQLite): the FTS5 table stops keeping a copy of every message's text and
+    reads it from the messages; both ways the index is rebuilt and finds the same messages."""
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import text
+
+    from strongroom import migrations
+    from strongroom.messages import search
+    from strongroom.messages.records import MessageRecord
+    from strongroom.runtime import open_runtime
+    from tests.conftest import make_settings
+    from tests.factories import store_records, vault_user
+
+    rt = open_runtime(make_settings(tmp_path / "data", f"sqlite:///{tmp_path / 'fts.db'}"))
+    try:
+        account = vault_user(rt)
+        bodies = [f"note {i} about {'otters' if i % 3 else 'badgers'}" for i in range(300)]
+        store_records(
+            rt,
+            account,
+            [
+                MessageRecord(
+                    kind="sms",
+                    direction="in",
+                    date_ms=1_700_000_000_000 + i * 1000,
+                    body=body,
+                    sender=f"+1555010{i % 7:04d}",
+                    participants=[f"+1555010{i % 7:04d}"],
+                )
+                for i, body in enumerate(bodies)
+            ],
+        )
+        cfg = Config()
+        cfg.set_main_option("script_location", str(Path(migrations.__file__).parent))
+
+        def to(revision: str, step=command.upgrade) -> None:
+            with rt.db.engine.connect() as conn, conn.begin():
+                cfg.attributes["connection"] = conn
+                step(cfg, revision)
+
+        def found(word: str) -> int:
+            with rt.db.read() as s:
+                hits = search.search(s, search.SearchFilter(account, word, limit=1000))
+            return len(hits)
+
+        def tables() -> set[str]:
+            with rt.db.read() as s:
+                return set(s.scalars(text("SELECT name FROM sqlite_master WHERE type = 'table'")))
+
+        assert "messages_fts_content" not in tables()
+        assert (found("badgers"), found("otters")) == (100, 200)
+        to("0011", command.downgrade)
+        assert "messages_fts_content" in tables()
+        assert (found("badgers"), found("otters")) == (100, 200)
+        to("head")
+        assert "messages_fts_content" not in tables()
+        assert (found("badgers"), found("otters")) == (100, 200)
+        with rt.db.write() as s:
+            s.execute(text("DELETE FROM messages WHERE body LIKE '%badgers'"))
+            s.execute(
+                text("INSERT INTO messages_fts (messages_fts, rank) VALUES ('integrity-check', 1)")
+            )
+        assert (found("badgers"), found("otters")) == (0, 200)
+    finally:
+        rt.close()

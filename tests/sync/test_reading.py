@@ -150,6 +150,63 @@ def test_search_finds_words_newest_first_with_highlights_and_filters(runtime, co
     assert empty.value.status == 400
 
 
+def _search_index_is_whole(runtime) -> None:
+    """SQLite: FTS5 checks its index against the messages it reads its text from (it raises
+    where a message's words are missing, or a deleted message's words are left)."""
+    from sqlalchemy import text
+
+    if runtime.db.is_sqlite:
+        with runtime.db.write() as s:
+            s.execute(
+                text("INSERT INTO messages_fts (messages_fts, rank) VALUES ('integrity-check', 1)")
+            )
+
+
+def test_deleted_messages_and_conversations_leave_the_search(runtime, connect):
+    from strongroom.accounts import lifecycle
+
+    make_user(runtime)
+    bob = make_user(runtime, "bob")
+    phone, other = connect(), connect("bob", name="Bob phone")
+    a, b = "+15550100001", "+15550100002"
+    ids = [
+        r["id"]
+        for r in phone.upload(
+            [
+                message("walrus one", sender=a, date=1_700_000_001_000),
+                message("walrus two", sender=a, date=1_700_000_002_000),
+                message("walrus three", sender=b, date=1_700_000_003_000),
+                message(
+                    "walrus with a picture",
+                    sender=b,
+                    date=1_700_000_004_000,
+                    kind="mms",
+                    parts=[_part(_png(), "image/png", "w.png")],
+                ),
+            ]
+        )["results"]
+    ]
+    other.upload([message("walrus of bob", sender=a, date=1_700_000_005_000)])
+    _search_index_is_whole(runtime)
+    assert len(phone.search("walrus")["results"]) == 4
+    assert len(phone.search("walrus", has_attachment="true")["results"]) == 1
+    assert phone.set(destroy=[ids[0]])["destroyed"] == [ids[0]]
+    assert [h["message"]["body"] for h in phone.search("walrus")["results"]][-1] == "walrus two"
+    assert phone.search("one")["results"] == []
+    _search_index_is_whole(runtime)
+    [conversation] = {m["conversation_id"] for m in phone.get(ids[2:])}
+    assert phone.http.delete(f"/api/v1/conversations/{conversation}").status_code in (200, 204)
+    assert [h["message"]["body"] for h in phone.search("walrus")["results"]] == ["walrus two"]
+    assert phone.search("picture")["results"] == []
+    _search_index_is_whole(runtime)
+    with runtime.db.write() as s:
+        lifecycle.cancel(s, bob, now=runtime.clock.now_ms(), hold_ms=0)
+        assert lifecycle.begin_purge(s, bob, runtime.clock.now_ms()) is not None
+        lifecycle.finish_purge(s, bob)
+    _search_index_is_whole(runtime)
+    assert [h["message"]["body"] for h in phone.search("walrus")["results"]] == ["walrus two"]
+
+
 def test_another_account_gets_nothing(runtime, connect):
     make_user(runtime, "alice")
     make_user(runtime, "bob")

@@ -446,7 +446,7 @@ class Ingest:
         # participants' handles itself.
         handle_ids = self.threads.handle_ids(s, list({it.sender for it in accepted if it.sender}))
         self.threads.look_up(s, [it.key for it in accepted])
-        rows, parts, fts, reactions = [], [], [], []
+        rows, parts, reactions = [], [], []
         staged_parts: list[content.Staged] = []
         per_conv: dict[int, list[tuple[int, _Item]]] = defaultdict(list)
         created_convs: list[int] = []
@@ -474,7 +474,6 @@ class Ingest:
                 staged_parts.append(staged)
             if rec.reactions:
                 reactions += self._reaction_rows(s, rec.reactions, mid)
-            fts.append((mid, self.account_id, cid, it.body, rec.subject, bool(it.staged)))
             outcomes[it.index] = Outcome(it.client_id, mid, "created")
         self.claimed.update(new_ids)
         for row, content_id in zip(
@@ -484,7 +483,7 @@ class Ingest:
         insert_tuples(s, Message, _MESSAGE_COLUMNS, rows)
         insert_rows(s, MessagePart, parts)
         insert_rows(s, Reaction, reactions)
-        search.index(s, fts)
+        search.index(s, new_ids)
         self._summarise(s, per_conv)
         usage.add(s, self.account_id, "messages", total, len(accepted))
         if created_convs:

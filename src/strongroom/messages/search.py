@@ -4,10 +4,12 @@ Results come newest first.  Message ids grow with the message date, so on SQLite
 uses the message id as its rowid and "newest first" is FTS5's cheap descending rowid walk, never a
 rank-and-sort over every hit of a common word.  Each FTS5 row also carries tag tokens
 (``a<account>``, ``c<conversation>``, ``att``) so the account and conversation filters are
-index intersections inside FTS5.  On PostgreSQL a GIN index over
-``to_tsvector('strongroom_search', subject || ' ' || body)`` (simple words, unaccented) answers
-the match, and the planner chooses between it and the ``(account_id, id)`` index depending on
-how common the words are.
+index intersections inside FTS5.  The FTS5 table keeps no copy of the text: it reads bodies,
+subjects and tags from ``messages_search_source``, a view over ``messages`` (migration 0012,
+whose triggers keep the index in step when messages are deleted or changed).  On PostgreSQL a
+GIN index over ``to_tsvector('strongroom_search', subject || ' ' || body)`` (simple words,
+unaccented) answers the match, and the planner chooses between it and the ``(account_id, id)``
+index depending on how common the words are.
 
 This module is where the two dialects differ; both give the same answers (tests run on both).
 """
@@ -20,13 +22,14 @@ from dataclasses import dataclass
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from strongroom.db import insert_values
 from strongroom.errors import InvalidInput
 from strongroom.messages.ids import first_id_at
 from strongroom.messages.snippets import make_snippet
 
 MARK_START, MARK_END = "\x02", "\x03"
 _TERM = re.compile(r'"([^"]*)"|(\S+)')
+_IDS_PER_STATEMENT = 900
+"""Ids bound to one statement (under SQLite's oldest limit of 999 variables)."""
 _PG_VECTOR = "to_tsvector('strongroom_search'::regconfig, coalesce(m.subject, '') || ' ' || m.body)"
 
 
@@ -60,19 +63,22 @@ def terms(query: str) -> list[str]:
     return found
 
 
-def _tags(account_id: int, conversation_id: int, has_parts: bool) -> str:
-    return f"a{account_id} c{conversation_id}" + (" att" if has_parts else "")
-
-
-def index(session: Session, rows: list[tuple[int, int, int, str, str | None, bool]]) -> None:
-    """Add ``(id, account_id, conversation_id, body, subject, has_parts)`` rows to the index."""
-    if not rows or session.get_bind().dialect.name != "sqlite":
-        return  # PostgreSQL indexes the table itself
-    insert_values(
-        session,
-        "INSERT INTO messages_fts(rowid, body, subject, tags) VALUES",
-        [(i, body, subject or "", _tags(a, c, p)) for i, a, c, body, subject, p in rows],
-    )
+def index(session: Session, message_ids: list[int]) -> None:
+    """Add the stored messages ``message_ids`` to the index (SQLite; PostgreSQL's index follows
+    the table by itself).  FTS5 reads their text from ``messages_search_source``, the view over
+    ``messages`` it also reads snippets from, and the triggers that keep it in step hand it the
+    same expressions (migration 0012)."""
+    if not message_ids or session.get_bind().dialect.name != "sqlite":
+        return
+    connection = session.connection()
+    for at in range(0, len(message_ids), _IDS_PER_STATEMENT):
+        part = message_ids[at : at + _IDS_PER_STATEMENT]
+        connection.exec_driver_sql(
+            "INSERT INTO messages_fts (rowid, body, subject, tags) "
+            "SELECT id, body, subject, tags FROM messages_search_source "
+            f"WHERE id IN ({', '.join('?' * len(part))})",
+            tuple(part),
+        )
 
 
 def search(session: Session, f: SearchFilter) -> list[Hit]:
