@@ -41,8 +41,9 @@ BATCH = 250
 INLINE_PER_HANDOVER = 2 * 1024 * 1024
 """Attachment bytes one hand-over may carry in memory (the rest go by file)."""
 _SMALL = 4096
-QUEUED = 16
-"""Hand-overs the caller's thread may hold before the reader waits (two import batches)."""
+QUEUED = 24
+"""Hand-overs the caller's thread may hold before the reader waits (6,000 records: an import
+batch, which the reader fills while the batch before it is stored)."""
 _LENGTH = 8
 _PIPE_BYTES = 1 << 20
 """The pipe from the reading process is widened to this (Linux's limit for an unprivileged
