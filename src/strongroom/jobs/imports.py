@@ -120,6 +120,12 @@ def _describe(file: str | None, rec: MessageRecord) -> str:
     return f"{file or 'input'}: the {rec.kind} of {when} UTC {who}"[:300]
 
 
+_Ahead = tuple[
+    list[tuple[str | None, MessageRecord]], Future[StagedBatch], list[ReactionRecord]
+]
+"""A batch being staged, and the reactions read with it."""
+
+
 class _Importer:
     """Stores what a reader hands over, in batches.  A batch's attachments are staged on a
     thread while the batch before it is stored (encryption, hashing and file writes mostly run
@@ -130,7 +136,7 @@ class _Importer:
     ) -> None:
         self.ingest, self.report, self.before_store = ingest, report, before_store
         self.staging = ThreadPoolExecutor(1, thread_name_prefix="strongroom-import-stage")
-        self.ahead: tuple[list[tuple[str | None, MessageRecord]], Future[StagedBatch]] | None = None
+        self.ahead: _Ahead | None = None
         # Spooled parts are deleted beside the storing: an unlink can take a millisecond (a
         # filesystem mounted with online discard), and a batch frees hundreds of them.
         self.discarding = ThreadPoolExecutor(1, thread_name_prefix="strongroom-import-discard")
@@ -165,26 +171,32 @@ class _Importer:
             self.report.problem(record.where, record.message)
 
     def flush(self) -> None:
-        """Stage the messages taken so far and store the batch staged before them."""
+        """Stage the messages taken so far and store the batch staged before them.  Reactions
+        wait for the batch they were read with (their targets are in it, or before it)."""
         batch, self.messages = self.messages, []
+        reactions, self.reactions = self.reactions, []
         if batch:
             self.before_store(self.ingest)
             staging = self.staging.submit(self.ingest.stage, batch)
             self._store_ahead()
-            self.ahead = (batch, staging)
-        reactions, self.reactions = self.reactions, []
-        if reactions:
-            self._store_ahead()  # their targets first
-            self.before_store(self.ingest)
-            found = self.ingest.add_reactions(reactions)
-            self.report.reactions += found
-            for _ in range(len({r.target_guid for r in reactions}) - found):
-                self.report.skip("reaction-target-missing")
+            self.ahead = (batch, staging, reactions)
+        elif reactions:
+            self._store_ahead()
+            self._add_reactions(reactions)
+
+    def _add_reactions(self, reactions: list[ReactionRecord]) -> None:
+        if not reactions:
+            return
+        self.before_store(self.ingest)
+        found = self.ingest.add_reactions(reactions)
+        self.report.reactions += found
+        for _ in range(len({r.target_guid for r in reactions}) - found):
+            self.report.skip("reaction-target-missing")
 
     def _store_ahead(self) -> None:
         if self.ahead is None:
             return
-        batch, staging = self.ahead
+        batch, staging, reactions = self.ahead
         self.ahead = None
         # The batch is let go of on another thread, with its spooled parts: freeing a batch's
         # records, items and outcomes (millions of objects in a large import) then runs while
@@ -198,6 +210,7 @@ class _Importer:
         finally:
             del batch, staging
             self.discarding.submit(_let_go, done)
+        self._add_reactions(reactions)
 
     def _count(
         self, batch: list[tuple[str | None, MessageRecord]], outcomes: list[Outcome]
@@ -238,7 +251,7 @@ class _Importer:
         """Wait for the threads (also when storing failed: a batch staged but not stored is
         left to the chunk reclaimer, as after a crash)."""
         if self.ahead is not None:
-            batch, staging = self.ahead
+            batch, staging, _ = self.ahead
             self.ahead = None
             wait([staging])
             _let_go([batch, staging])
