@@ -321,6 +321,17 @@ PARAMETERS_PER_STATEMENT = 8192
 """SQLite: the most values :func:`insert_values` binds to one statement."""
 
 
+def parameters_per_statement(session: Session) -> int:
+    """SQLite: how many values to bind to one statement, at most :data:`PARAMETERS_PER_STATEMENT`
+    and within the build's own limit (999 before SQLite 3.32)."""
+    limit = PARAMETERS_PER_STATEMENT
+    driver = session.connection().connection.driver_connection
+    getlimit = getattr(driver, "getlimit", None)
+    if getlimit is not None:
+        limit = min(limit, getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER))
+    return limit
+
+
 def insert_values(session: Session, head: str, data: Sequence[tuple[Any, ...]]) -> None:
     """SQLite: run ``head`` (``INSERT INTO t (a, b) VALUES``) for every row of ``data``, as
     few statements of many rows each.
@@ -335,11 +346,7 @@ def insert_values(session: Session, head: str, data: Sequence[tuple[Any, ...]]) 
         return
     width = len(data[0])
     connection = session.connection()
-    limit = PARAMETERS_PER_STATEMENT
-    getlimit = getattr(connection.connection.driver_connection, "getlimit", None)
-    if getlimit is not None:  # the build's own limit (999 before SQLite 3.32)
-        limit = min(limit, getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER))
-    per = max(1, limit // width)
+    per = max(1, parameters_per_statement(session) // width)
     row = "(" + ", ".join("?" * width) + ")"
     full = f"{head} {', '.join([row] * per)}"
     for at in range(0, len(data), per):

@@ -120,9 +120,7 @@ def _describe(file: str | None, rec: MessageRecord) -> str:
     return f"{file or 'input'}: the {rec.kind} of {when} UTC {who}"[:300]
 
 
-_Ahead = tuple[
-    list[tuple[str | None, MessageRecord]], Future[StagedBatch], list[ReactionRecord]
-]
+_Ahead = tuple[list[tuple[str | None, MessageRecord]], Future[StagedBatch], list[ReactionRecord]]
 """A batch being staged, and the reactions read with it."""
 
 

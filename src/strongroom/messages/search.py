@@ -22,14 +22,13 @@ from dataclasses import dataclass
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from strongroom.db import parameters_per_statement
 from strongroom.errors import InvalidInput
 from strongroom.messages.ids import first_id_at
 from strongroom.messages.snippets import make_snippet
 
 MARK_START, MARK_END = "\x02", "\x03"
 _TERM = re.compile(r'"([^"]*)"|(\S+)')
-_IDS_PER_STATEMENT = 900
-"""Ids bound to one statement (under SQLite's oldest limit of 999 variables)."""
 _PG_VECTOR = "to_tsvector('strongroom_search'::regconfig, coalesce(m.subject, '') || ' ' || m.body)"
 
 
@@ -71,8 +70,9 @@ def index(session: Session, message_ids: list[int]) -> None:
     if not message_ids or session.get_bind().dialect.name != "sqlite":
         return
     connection = session.connection()
-    for at in range(0, len(message_ids), _IDS_PER_STATEMENT):
-        part = message_ids[at : at + _IDS_PER_STATEMENT]
+    per = parameters_per_statement(session)
+    for at in range(0, len(message_ids), per):
+        part = message_ids[at : at + per]
         connection.exec_driver_sql(
             "INSERT INTO messages_fts (rowid, body, subject, tags) "
             "SELECT id, body, subject, tags FROM messages_search_source "

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import case, func, select, text, update
 from sqlalchemy.orm import Session
 
-from strongroom.db import execute_many, insert_rows, select_in
+from strongroom.db import execute_many, insert_rows, parameters_per_statement, select_in
 from strongroom.messages.handles import normalise
 from strongroom.messages.models import Conversation, ConversationParticipant, Handle, Message
 from strongroom.messages.preparing import participants_key
@@ -150,18 +150,30 @@ def bump(session: Session, bumps: list[Bump]) -> None:
         )
         session.connection().exec_driver_sql(_BUMP_POSTGRES, columns)
         return
-    execute_many(
-        session,
-        _BUMP,
-        [(b.added, b.unread, b.last_id, b.snippet, b.last_id, b.conversation_id) for b in bumps],
-    )
+    # SQLite: one statement for many rows too (an executemany lets go of the interpreter lock
+    # for every row, and an import's other threads kept the storing thread waiting for it)
+    connection = session.connection()
+    per = max(1, parameters_per_statement(session) // 5)
+    for at in range(0, len(bumps), per):
+        part = bumps[at : at + per]
+        connection.exec_driver_sql(
+            _BUMP_SQLITE.replace("(*)", ", ".join(["(?, ?, ?, ?, ?)"] * len(part))),
+            tuple(
+                value
+                for b in part
+                for value in (b.conversation_id, b.added, b.unread, b.last_id, b.snippet)
+            ),
+        )
 
 
-_BUMP = (
-    "UPDATE conversations SET message_count = message_count + ?, "
-    "unread_count = unread_count + ?, "
-    "snippet = CASE WHEN last_message_id < ? THEN ? ELSE snippet END, "
-    "last_message_id = max(last_message_id, ?) WHERE id = ?"
+_BUMP_SQLITE = (
+    "WITH v (id, added, unread, last_id, snippet) AS (VALUES (*)) "
+    "UPDATE conversations SET message_count = message_count + v.added, "
+    "unread_count = unread_count + v.unread, "
+    "snippet = CASE WHEN conversations.last_message_id < v.last_id THEN v.snippet "
+    "ELSE conversations.snippet END, "
+    "last_message_id = max(conversations.last_message_id, v.last_id) "
+    "FROM v WHERE conversations.id = v.id"
 )
 _BUMP_POSTGRES = (
     "UPDATE conversations AS c SET message_count = c.message_count + v.added, "
