@@ -112,23 +112,29 @@ def test_conversation_pages_and_list_are_newest_first_with_cursors(runtime, conn
     assert len(rest.json()["conversations"]) == 3
 
 
+def _last_with_a_picture(texts: list[tuple[str, str]]) -> list[dict]:
+    """Incoming messages of ``(body, sender)`` a second apart, the last an MMS with a PNG."""
+    found = [
+        message(body, sender=sender, date=1_700_000_001_000 + 1000 * i)
+        for i, (body, sender) in enumerate(texts)
+    ]
+    found[-1].update(kind="mms", parts=[_part(_png(), "image/png", "picture.png")])
+    return found
+
+
 def test_search_finds_words_newest_first_with_highlights_and_filters(runtime, connect):
     make_user(runtime)
     phone = connect()
     a, b = "+15550100001", "+15550100002"
     phone.upload(
-        [
-            message("Dinner at the café tonight?", sender=a, date=1_700_000_001_000),
-            message("dinner was great <b>thanks</b>", sender=b, date=1_700_000_002_000),
-            message("Lunch tomorrow", sender=a, date=1_700_000_003_000),
-            message(
-                "DINNER plans: pizza",
-                sender=a,
-                date=1_700_000_004_000,
-                kind="mms",
-                parts=[_part(_png(), "image/png", "pizza.png")],
-            ),
-        ]
+        _last_with_a_picture(
+            [
+                ("Dinner at the café tonight?", a),
+                ("dinner was great <b>thanks</b>", b),
+                ("Lunch tomorrow", a),
+                ("DINNER plans: pizza", a),
+            ]
+        )
     )
     found = phone.search("dinner")["results"]
     assert [h["message"]["body"][:6] for h in found] == ["DINNER", "dinner", "Dinner"]
@@ -169,23 +175,8 @@ def test_deleted_messages_and_conversations_leave_the_search(runtime, connect):
     bob = make_user(runtime, "bob")
     phone, other = connect(), connect("bob", name="Bob phone")
     a, b = "+15550100001", "+15550100002"
-    ids = [
-        r["id"]
-        for r in phone.upload(
-            [
-                message("walrus one", sender=a, date=1_700_000_001_000),
-                message("walrus two", sender=a, date=1_700_000_002_000),
-                message("walrus three", sender=b, date=1_700_000_003_000),
-                message(
-                    "walrus with a picture",
-                    sender=b,
-                    date=1_700_000_004_000,
-                    kind="mms",
-                    parts=[_part(_png(), "image/png", "w.png")],
-                ),
-            ]
-        )["results"]
-    ]
+    texts = [("walrus one", a), ("walrus two", a), ("walrus three", b), ("walrus picture", b)]
+    ids = [r["id"] for r in phone.upload(_last_with_a_picture(texts))["results"]]
     other.upload([message("walrus of bob", sender=a, date=1_700_000_005_000)])
     _search_index_is_whole(runtime)
     assert len(phone.search("walrus")["results"]) == 4
