@@ -114,15 +114,15 @@ def _fts_query(f: SearchFilter, words: list[str]) -> str:
 
 def _search_sqlite(session: Session, f: SearchFilter, words: list[str]) -> list[Hit]:
     low, high = _id_bounds(f)
+    # The body, not FTS5's snippet(): the passage is cut and marked by make_snippet, as on
+    # PostgreSQL (marking FTS5's already marked snippet again nested the marks)
     rows = session.execute(
         text(
-            "SELECT rowid, snippet(messages_fts, 0, :s, :e, '…', 16) FROM messages_fts "
+            "SELECT rowid, body FROM messages_fts "
             "WHERE messages_fts MATCH :q AND rowid BETWEEN :low AND :high "
             "ORDER BY rowid DESC LIMIT :limit"
         ),
         {
-            "s": MARK_START,
-            "e": MARK_END,
             "q": _fts_query(f, words),
             "low": low,
             "high": high,
