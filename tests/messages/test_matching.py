@@ -104,3 +104,33 @@ def test_a_runs_claims_keep_at_least_the_latest_and_let_the_oldest_go() -> None:
     assert 0 not in claims and 29 in claims
     claims.add(29)  # already held: nothing changes
     assert claims.held == len(claims.ids)
+
+
+def test_fingerprints_stay_what_stored_messages_were_given() -> None:
+    """Vaults hold fingerprints made before: the hash of each field followed by a NUL (sender
+    empty for the owner, participants sorted and joined by U+001F, the body NFC and trimmed),
+    then the sorted media digests, in BLAKE2b-128 personalised "strongroom-msg1"."""
+    import hashlib
+    import unicodedata
+
+    from strongroom.messages.fingerprints import fingerprint
+
+    def reference(direction, sender, participants, body, media):
+        h = hashlib.blake2b(digest_size=16, person=b"strongroom-msg1")
+        body = unicodedata.normalize("NFC", body).strip()
+        for value in (direction, sender or "", "\x1f".join(sorted(participants)), body):
+            h.update(value.encode())
+            h.update(b"\x00")
+        for digest in sorted(media):
+            h.update(digest)
+        return h.digest()
+
+    cases = [
+        ("in", "+15550100001", ["+15550100001"], "ok", []),
+        ("out", None, ["+15550100002", "+15550100001"], "  Cafe\u0301 😀\n", []),
+        ("in", "a@b.c", ["a@b.c", "+15550100003"], "", [b"\x02" * 32, b"\x01" * 32]),
+    ]
+    for case in cases:
+        assert fingerprint(*case) == reference(*case)
+    with_a_picture = ("in", "+15550100001", ["+15550100001"], "ok ", [b"\x01" * 32])
+    assert fingerprint(*with_a_picture) != fingerprint(*cases[0])

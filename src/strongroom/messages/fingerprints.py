@@ -37,9 +37,9 @@ def fingerprint(
     media_sha256: Iterable[bytes],
 ) -> bytes:
     h = hashlib.blake2b(digest_size=16, person=b"strongroom-msg1")
-    for field in (direction, sender or "", "\x1f".join(sorted(participants)), normalise_body(body)):
-        h.update(field.encode())
-        h.update(b"\x00")
+    # Each field followed by a NUL, hashed in one piece (an import fingerprints every message)
+    fields = (direction, sender or "", "\x1f".join(sorted(participants)), normalise_body(body))
+    h.update(("\x00".join(fields) + "\x00").encode())
     for digest in sorted(media_sha256):
         h.update(digest)
     return h.digest()

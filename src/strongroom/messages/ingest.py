@@ -28,7 +28,7 @@ from strongroom.db import Database, JsonText, execute_many, insert_rows, insert_
 from strongroom.errors import InvalidInput, NotFound, StrongroomError
 from strongroom.messages import ids, preparing, search, threads
 from strongroom.messages.errors import ServiceOff
-from strongroom.messages.fingerprints import fingerprint, is_media, normalise_body, same_time
+from strongroom.messages.fingerprints import fingerprint, is_media, same_time
 from strongroom.messages.handles import normalise, normalise_many
 from strongroom.messages.models import Call, Gone, Message, MessagePart, Reaction
 from strongroom.messages.records import (
@@ -514,7 +514,7 @@ class Ingest:
             rec.read or rec.direction == "out",
             rec.status,
             rec.subject,
-            normalise_body(it.body) if rec.kind != "mms" else it.body,
+            it.body,
             len(it.staged),
             rec.guid,
             rec.reply_to_guid,

@@ -18,7 +18,7 @@ from functools import lru_cache
 from json.encoder import encode_basestring_ascii as _quoted
 
 from strongroom.errors import InvalidInput
-from strongroom.messages.fingerprints import fingerprint, is_media
+from strongroom.messages.fingerprints import fingerprint, is_media, normalise_body
 from strongroom.messages.handles import normalise, normalise_many
 from strongroom.messages.records import STATUSES, MessageRecord
 
@@ -54,6 +54,7 @@ class Prepared:
     participants: list[str]
     """Sorted, without the owner."""
     body: str
+    """The body as stored: NFC and trimmed, except an MMS's."""
     key: str
     """The conversation's :func:`participants_key`."""
     fingerprint: bytes | None
@@ -129,6 +130,8 @@ def prepare(rec: MessageRecord, region: str, owner: set[str] | frozenset[str]) -
             for p in rec.parts
             if p.content_type.split(";")[0].strip().lower() == "text/plain"
         )
+    elif rec.kind != "mms":
+        body = normalise_body(body)  # as stored (an MMS keeps its text as it came)
     has_media = any(is_media(p.content_type) for p in rec.parts)
     return Prepared(
         sender,
