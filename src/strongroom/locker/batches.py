@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from strongroom.accounts import usage
 from strongroom.accounts.keys import vault_for
 from strongroom.content import store as content
-from strongroom.errors import InvalidInput
+from strongroom.errors import InvalidInput, NotFound
 from strongroom.locker import files
 from strongroom.locker.downloads import heads_of
 from strongroom.locker.paths import clean_name, split_path
@@ -107,4 +107,12 @@ def store_known_files(
         )
     for (i, _, _), (view, _) in zip(chosen, stored, strict=True):
         made[i] = view
+    return made
+
+
+def store_known_file(rt: Runtime, account_id: int, known: KnownFile) -> files.FileView:
+    """Make one file from bytes the account already stores.  Raises NotFound if it does not."""
+    [made] = store_known_files(rt, account_id, [known])
+    if made is None:
+        raise NotFound("no stored content with that hash and size; upload the bytes")
     return made

@@ -17,7 +17,7 @@ from strongroom.errors import NotFound
 from strongroom.locker import files, folders
 from strongroom.locker.categories import SNIFF_SIZE
 from strongroom.locker.models import File, Folder
-from strongroom.locker.paths import LockerPath, split_path
+from strongroom.locker.paths import split_path
 from strongroom.runtime import Runtime
 from strongroom.zipstream import Entry, unique_names
 
@@ -65,50 +65,15 @@ def open_thumbnail(rt: Runtime, account_id: int, file_id: int, size: str) -> Fil
     return FileStream(vault, chunks, info.size, info.sha256, "image/webp", None, None)
 
 
-def head_of(rt: Runtime, account_id: int, content_id: int) -> bytes:
-    """The first bytes of stored content (to recognise its type)."""
-    return heads_of(rt, account_id, {content_id})[content_id]
-
-
 def heads_of(rt: Runtime, account_id: int, content_ids: set[int]) -> dict[int, bytes]:
-    """:func:`head_of` for many contents, looked up in one read: each one's first bytes."""
+    """The first bytes of each of these stored contents (to recognise their types), looked up
+    in one read."""
     with rt.db.read() as s:
         chunks = {cid: content.chunk_list(s, cid) for cid in content_ids}
         vault = vault_for(s, rt.store, rt.keyring, account_id)
     return {
         cid: b"".join(content.read_range(vault, at, 0, SNIFF_SIZE)) for cid, at in chunks.items()
     }
-
-
-def store_known_content(
-    rt: Runtime,
-    account_id: int,
-    *,
-    sha256: bytes,
-    size: int,
-    folder: LockerPath,
-    name: str,
-    mtime_s: float | None,
-) -> files.FileView:
-    """Create a file from bytes the account already stores.  Raises NotFound if it does not."""
-    with rt.db.read() as s:
-        known = files.find_content(s, account_id, sha256, size)
-    if known is None:
-        raise NotFound("no stored content with that hash and size; upload the bytes")
-    head = head_of(rt, account_id, known.content_id)
-    now = rt.clock.now_ms()
-    with rt.db.write() as s:
-        made, _ = files.store(
-            s,
-            account_id,
-            folder=folder,
-            name=name,
-            data=files.NewBytes(known.content_id, size, sha256, head),
-            modified_at=int(mtime_s * 1000) if mtime_s is not None else now,
-            now=now,
-            keep_versions=rt.settings.file_versions_kept,
-        )
-    return made
 
 
 def file_entries(

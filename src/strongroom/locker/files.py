@@ -471,14 +471,6 @@ def versions(session: Session, account_id: int, file_id: int) -> list[FileVersio
     )
 
 
-def find_content(session: Session, account_id: int, sha256: bytes, size: int) -> NewBytes | None:
-    """Bytes the account already stores with this hash and size (for upload by hash)."""
-    content_id = content.find(session, account_id, sha256, size)
-    if content_id is None:
-        return None
-    return NewBytes(content_id, size, sha256, b"")
-
-
 SIZES_ASKED = 10_000
 """The most sizes one question of :func:`stored_sizes` may ask about."""
 

@@ -14,11 +14,11 @@ from pydantic import BaseModel, Field
 from strongroom.accounts import usage as usage_mod
 from strongroom.errors import InvalidInput, NotFound
 from strongroom.locker import files as files_mod
-from strongroom.locker import paths
 from strongroom.locker.batches import (
     MAX_FILES,
     KnownFile,
     SmallFile,
+    store_known_file,
     store_known_files,
     store_small_files,
 )
@@ -142,6 +142,12 @@ class ByHashIn(BaseModel):
     folder: str = Field("", max_length=4096)
     mtime: float | None = None
 
+    def known(self) -> KnownFile:
+        mtime_ms = int(self.mtime * 1000) if self.mtime is not None else None
+        return KnownFile(
+            self.folder, self.filename, mtime_ms, bytes.fromhex(self.sha256), self.size
+        )
+
 
 @router.post(
     "/files/by-hash",
@@ -149,17 +155,7 @@ class ByHashIn(BaseModel):
     summary="Create a file from content already stored (no bytes sent); 404 if not stored",
 )
 def by_hash(body: ByHashIn, user: CurrentUser, rt: RuntimeDep, request: Request) -> FileOut:
-    from strongroom.locker.downloads import store_known_content
-
-    made = store_known_content(
-        rt,
-        user.account_id,
-        sha256=bytes.fromhex(body.sha256),
-        size=body.size,
-        folder=paths.split_path(body.folder),
-        name=body.filename,
-        mtime_s=body.mtime,
-    )
+    made = store_known_file(rt, user.account_id, body.known())
     request.app.state.events.poke()
     return FileOut.of(made)
 
@@ -181,20 +177,7 @@ class ByHashBatchOut(BaseModel):
 def by_hash_batch(
     body: ByHashBatchIn, user: CurrentUser, rt: RuntimeDep, request: Request
 ) -> ByHashBatchOut:
-    made = store_known_files(
-        rt,
-        user.account_id,
-        [
-            KnownFile(
-                f.folder,
-                f.filename,
-                int(f.mtime * 1000) if f.mtime is not None else None,
-                bytes.fromhex(f.sha256),
-                f.size,
-            )
-            for f in body.files
-        ],
-    )
+    made = store_known_files(rt, user.account_id, [f.known() for f in body.files])
     if any(made):
         request.app.state.events.poke()
     return ByHashBatchOut(files=[FileOut.of(f) if f is not None else None for f in made])
