@@ -12,6 +12,7 @@ from xml.sax.saxutils import quoteattr
 from strongroom.formats.base import Reader, ReadOptions
 from strongroom.messages.records import (
     CallRecord,
+    Expected,
     FileContent,
     InlineContent,
     MessageRecord,
@@ -91,6 +92,8 @@ class Result:
     calls: list[CallRecord] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     spooled: list[Path] = field(default_factory=list)
+    expected: list[int] = field(default_factory=list)
+    """The counts the reader announced (Expected), in order."""
 
     @property
     def problem_text(self) -> str:
@@ -113,6 +116,9 @@ def read_all(reader: Reader, path: Path, **options: Any) -> Result:
             result.calls.append(record)
         elif isinstance(record, Problem):
             result.problems.append(record)
+        elif isinstance(record, Expected):
+            assert not result.messages and not result.calls, "Expected comes before the records"
+            result.expected.append(record.count)
         else:
             assert isinstance(record, ReactionRecord)
     return result

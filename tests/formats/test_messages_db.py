@@ -12,7 +12,13 @@ from hypothesis import strategies as st
 
 from strongroom.formats.base import BadInput, ReadOptions
 from strongroom.formats.messages_db import MessagesDbReader
-from strongroom.messages.records import MessageRecord, Problem, ReactionRecord, Record
+from strongroom.messages.records import (
+    Expected,
+    MessageRecord,
+    Problem,
+    ReactionRecord,
+    Record,
+)
 from tests.conftest import SAMPLES, missing
 from tests.formats.apple_fixtures import MessagesDb, apple_ns, apple_s, attributed_body
 
@@ -135,6 +141,7 @@ def test_tapbacks_become_reactions_on_their_target_not_messages(db: MessagesDb) 
                associated_message_type=2006, associated_message_emoji="🧗")  # fmt: skip
     db.close()
     records = read(db.path)
+    assert records[0] == Expected(5)  # every row, the tapbacks too: they come as records
     assert [m.body for m in messages(records)] == ["dinner?"]
     reactions = [r for r in records if isinstance(r, ReactionRecord)]
     assert [(r.target_guid, r.reaction, r.sender, r.removed) for r in reactions] == [

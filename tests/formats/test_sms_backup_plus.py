@@ -109,6 +109,7 @@ def test_a_folder_of_eml_files(tmp_path):
     result = read_all(EML, folder)
     assert [m.body for m in result.messages] == ["first", "look at this"]
     assert result.messages[0].source == "eml"
+    assert result.expected == [2]  # told first, so that an import can show how far it got
     assert EML.sniff(folder) and not MBOX.sniff(folder)
 
 

@@ -275,6 +275,31 @@ def test_large_files_are_read_in_a_child_process(
     assert count(runtime, Message, account) == 31
 
 
+def test_a_messages_database_import_shows_how_far_it_got_in_records(
+    runtime: Runtime, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No read position tells how far a database has been read: its reader counts its rows
+    first, and the progress is in records (the API's fraction, the command's bar)."""
+    account = vault_user(runtime)
+    monkeypatch.setattr(reading, "BATCH", 50)  # hand-overs of 50 records
+    path = liked_chat(tmp_path / "chat.db", 100, "message {i}")  # 200 rows: 100 tapbacks
+    seen: list[tuple[tuple[int, int] | None, float | None]] = []
+    report = run_import(
+        runtime,
+        account,
+        [path],
+        progress=lambda r: seen.append((r.done_of_total(), imports._progress_of(r)["fraction"])),
+    )
+    assert (report.imported, report.reactions) == (100, 100)
+    assert report.records_expected == 200 and report.records_read == 200
+    fractions = [f for _, f in seen]
+    # the first hand-over holds the count and 49 rows
+    assert fractions == sorted(fractions) and fractions[0] == 49 / 200
+    assert seen[-1] == ((200, 200), 0.99)  # 1.0 only once the job is done
+    assert imports._progress_of(report, done=True)["fraction"] == 1.0
+    assert report.bytes_total == 0
+
+
 def test_an_account_with_messages_off_has_them_turned_on(runtime: Runtime, tmp_path: Path) -> None:
     account = make_user(runtime)
     report = run_import(runtime, account, [sbr_file(tmp_path, n=1)])

@@ -395,6 +395,8 @@ def test_an_encrypted_backup_zip_imports_with_its_password_which_is_then_forgott
     done = status(alice, created["id"])
     assert done["state"] == "done", done["error"]
     assert (done["counts"]["imported"], done["counts"]["messages"]) == (2, 2)
+    # its sms.db counted its rows first: the progress is in records
+    assert (done["progress"]["records_read"], done["progress"]["records_expected"]) == (2, 2)
     assert_password_gone(runtime, created["id"], BACKUP_PASSWORD)
     bodies = [
         m["body"]

@@ -76,11 +76,12 @@ def import_messages(
             task = bar.add_task("importing", total=None, counts="")
 
             def progress(report: ImportReport) -> None:
+                done, total = report.done_of_total() or (0, None)
                 bar.update(
                     task,
                     description=report.file or "importing",
-                    total=report.bytes_total or None,
-                    completed=report.bytes_read,
+                    total=total,
+                    completed=done,
                     counts=f"{report.imported} new, {report.duplicates} duplicates",
                 )
 

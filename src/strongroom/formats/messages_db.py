@@ -38,6 +38,7 @@ from strongroom.formats.sqlite_files import MAGIC, SQLITE_ERRORS, open_untrusted
 from strongroom.formats.tapbacks import TAPBACKS, is_tapback, target_guid
 from strongroom.formats.typedstream import attributed_body_text
 from strongroom.messages.records import (
+    Expected,
     Kind,
     MessageRecord,
     PartContent,
@@ -173,6 +174,7 @@ class _Reading:
         self.parts_sql = self._parts_select() if self.has_attachments else ""
 
     def records(self) -> Iterator[Record]:
+        yield Expected(int(self.conn.execute("SELECT count(*) FROM message").fetchone()[0]))
         previous = None
         for raw in self.conn.execute(self._select()):
             row = MessageRow._make(raw)

@@ -28,6 +28,7 @@ from strongroom.formats.mms_owner import handle_key
 from strongroom.formats.sbr_fields import BOXES, CALL_TYPES, flag, time_ms, to_int
 from strongroom.messages.records import (
     CallRecord,
+    Expected,
     FileContent,
     InlineContent,
     MessageRecord,
@@ -310,6 +311,7 @@ class SbpEmlReader:
         files = sorted(path.rglob("*.eml")) if path.is_dir() else [path]
         if not files:
             raise BadInput(f"{path.name}: the folder holds no .eml files")
+        yield Expected(len(files))
         for file in files:
             where = str(file.relative_to(path)) if path.is_dir() else file.name
             if file.stat().st_size > MESSAGE_LIMIT:

@@ -44,6 +44,7 @@ from strongroom.messages import housekeeping
 from strongroom.messages.ingest import Ingest, Outcome, StagedBatch
 from strongroom.messages.records import (
     CallRecord,
+    Expected,
     MessageRecord,
     Problem,
     ReactionRecord,
@@ -95,6 +96,11 @@ class ImportReport:
     file: str | None = None
     bytes_read: int = 0
     bytes_total: int = 0
+    """Bytes of the inputs read front to back (their read position is their progress)."""
+    records_read: int = 0
+    """Messages, reactions and calls handed over by the readers so far."""
+    records_expected: int = 0
+    """What the readers that count their records expect to hand over (Expected), so far."""
 
     def problem(self, where: str, message: str) -> None:
         self.problems += 1
@@ -109,6 +115,16 @@ class ImportReport:
 
     def as_json(self) -> dict[str, Any]:
         return asdict(self)
+
+    def done_of_total(self) -> tuple[int, int] | None:
+        """How far the reading has got, as (done, total): in bytes when the inputs are read
+        front to back, else in records when their readers counted them; None when nothing
+        tells (the total is an estimate, so ``done`` is held below it)."""
+        if self.bytes_total:
+            return min(self.bytes_read, self.bytes_total), self.bytes_total
+        if self.records_expected:
+            return min(self.records_read, self.records_expected), self.records_expected
+        return None
 
 
 # -- storing --------------------------------------------------------------------------------
@@ -145,6 +161,7 @@ class _Importer:
     def take_all(self, records: list[Record]) -> None:
         """Take a hand-over's records: messages (nearly all of them) into the batch, the
         others by their kind."""
+        self.report.records_read += len(records)  # less the few that are not records of data
         messages = self.messages
         for record in records:
             if isinstance(record, MessageRecord):
@@ -156,7 +173,7 @@ class _Importer:
                 self._take_other(record)  # may flush the messages too
                 messages = self.messages
 
-    def _take_other(self, record: ReactionRecord | CallRecord | Problem) -> None:
+    def _take_other(self, record: ReactionRecord | CallRecord | Problem | Expected) -> None:
         if isinstance(record, ReactionRecord):
             self.reactions.append(record)
             if len(self.reactions) >= BATCH:
@@ -165,7 +182,11 @@ class _Importer:
             self.calls.append(record)
             if len(self.calls) >= BATCH:
                 self.flush_calls()
+        elif isinstance(record, Expected):
+            self.report.records_read -= 1
+            self.report.records_expected += record.count
         else:
+            self.report.records_read -= 1
             self.report.problem(record.where, record.message)
 
     def flush(self) -> None:
@@ -592,13 +613,15 @@ def _forget_password(rt: Runtime, job_id: int) -> None:
 
 def _progress_of(report: ImportReport, *, done: bool = False) -> dict[str, Any]:
     fraction = 1.0 if done else None
-    if not done and report.bytes_total:
-        fraction = min(report.bytes_read / report.bytes_total, 0.99)
+    if not done and (so_far := report.done_of_total()):
+        fraction = min(so_far[0] / so_far[1], 0.99)
     return {
         "fraction": fraction,
         "file": report.file,
         "bytes_read": report.bytes_read,
         "bytes_total": report.bytes_total,
+        "records_read": report.records_read,
+        "records_expected": report.records_expected,
         "messages": report.messages,
         "calls": report.calls,
         "imported": report.imported,

@@ -179,7 +179,17 @@ class Problem:
     message: str
 
 
-Record = MessageRecord | CallRecord | ReactionRecord | Problem
+@dataclass(frozen=True)
+class Expected:
+    """How many records a reader expects to yield, as its source counts them (a Messages
+    database's message rows; a folder's .eml files), told before them so that an import can
+    show how far it has got where the read position in a file says nothing.  An estimate: rows
+    a reader skips are counted in it."""
+
+    count: int
+
+
+Record = MessageRecord | CallRecord | ReactionRecord | Problem | Expected
 """What a reader yields: records, with problems interleaved where they were found.  A reaction
 stored as its own row in the source (iMessage tapbacks) comes as a ReactionRecord after the
-message it targets."""
+message it targets.  A reader that can count its records cheaply says so first (Expected)."""

@@ -39,8 +39,10 @@ class ImportOut(BaseModel):
     started_at: int | None
     finished_at: int | None
     progress: dict[str, Any] = Field(
-        description="fraction (0..1, or null when unknown), file, bytes_read, bytes_total, and "
-        "the counts so far"
+        description="fraction (0..1, or null when unknown), file, bytes_read, bytes_total, "
+        "records_read, records_expected (the fraction is in bytes for files read front to back, "
+        "else in records where the reader counted them: a Messages database, an iPhone backup, "
+        "a folder of .eml), and the counts so far"
     )
     counts: dict[str, int] = Field(
         description="imported, duplicates, skipped, problems, messages, calls"
