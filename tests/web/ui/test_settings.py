@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import zipfile
+
 from playwright.sync_api import Page, expect
 
 from tests.factories import PASSWORD, make_user, message, messages_client
@@ -18,7 +20,14 @@ def test_turning_messages_off_explains_and_needs_the_tick(server, page: Page, sh
         page.get_by_role("navigation", name="Account").get_by_role("link", name="Messages").click()
         page.get_by_role("link", name="Turn off…").click()
         expect(page.get_by_text("keep their own messages")).to_be_visible()
+        expect(page.get_by_text("1 message in 1 conversation")).to_be_visible()  # what goes
         shot(page, shots, "messages-off-confirmation")
+        with page.expect_download() as got:  # a copy first, all of it in one zip
+            page.get_by_role("link", name="Download all your messages").click()
+        with zipfile.ZipFile(got.value.path()) as archive:
+            assert "on the phone and in the vault" in archive.read(
+                "strongroom-export/messages.json"
+            ).decode()
         button = page.get_by_role("button", name="Delete the cloud copy and turn off")
         button.click()  # the browser refuses: the box is not ticked
         expect(page).to_have_url(f"{server.url}/account/messages/off")
@@ -57,6 +66,8 @@ def test_cancel_then_reactivate(server, page: Page, shots):
     log_in(page, server.url)
     page.goto(f"{server.url}/account/cancel")
     expect(page.get_by_text("kept for 180 days")).to_be_visible()
+    everything = page.get_by_role("link", name="Download all your messages")
+    assert everything.get_attribute("href") == "/api/v1/export?format=archive"
     page.get_by_label("Your password, to confirm").fill("a wrong guess")
     page.get_by_role("button", name="Cancel my account").click()
     expect(page.get_by_role("alert")).to_contain_text("password is wrong")

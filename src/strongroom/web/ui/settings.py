@@ -18,6 +18,7 @@ from strongroom.accounts.auth import Principal
 from strongroom.clock import DAY_MS
 from strongroom.errors import StrongroomError
 from strongroom.messages import housekeeping
+from strongroom.sync import stats
 from strongroom.web.deps import RuntimeDep
 from strongroom.web.errors import status_of
 from strongroom.web.pages import render
@@ -125,7 +126,20 @@ def messages_off_page(request: Request, rt: RuntimeDep) -> Response:
     principal = require_user(request, rt)
     if isinstance(principal, Response):
         return principal
-    return _page(request, rt, principal, "accounts/messages_off.html", "messages-settings")
+    return _page(
+        request,
+        rt,
+        principal,
+        "accounts/messages_off.html",
+        "messages-settings",
+        {"held": _held(rt, principal.account_id)},
+    )
+
+
+def _held(rt: RuntimeDep, account_id: int) -> stats.VaultStats:
+    """What turning messages off deletes, counted for the page that asks."""
+    with rt.db.read() as s:
+        return stats.stats(s, account_id)
 
 
 @router.post("/account/messages/off")
@@ -146,7 +160,7 @@ async def messages_off(request: Request, rt: RuntimeDep) -> Response:
             principal,
             "accounts/messages_off.html",
             "messages-settings",
-            {"error": error},
+            {"error": error, "held": _held(rt, principal.account_id)},
             status=400,
         )
     request.app.state.events.poke()
