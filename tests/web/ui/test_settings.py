@@ -25,9 +25,10 @@ def test_turning_messages_off_explains_and_needs_the_tick(server, page: Page, sh
         with page.expect_download() as got:  # a copy first, all of it in one zip
             page.get_by_role("link", name="Download all your messages").click()
         with zipfile.ZipFile(got.value.path()) as archive:
-            assert "on the phone and in the vault" in archive.read(
-                "strongroom-export/messages.json"
-            ).decode()
+            assert (
+                "on the phone and in the vault"
+                in archive.read("strongroom-export/messages.json").decode()
+            )
         button = page.get_by_role("button", name="Delete the cloud copy and turn off")
         button.click()  # the browser refuses: the box is not ticked
         expect(page).to_have_url(f"{server.url}/account/messages/off")
