@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
-from tests.factories import browser_login, make_user, message
+from tests.factories import browser_login, make_user, message, tus_post
 from tests.web.ui.scenes import MUM, Scene, upload_scene
 
 
@@ -38,7 +38,13 @@ def _ids(html: str, pattern: str = r'<article class="msg[^"]*" id="m(\d+)"') -> 
 
 def test_pages_need_a_login(runtime, server):
     with httpx.Client(base_url=server.url) as anonymous:
-        for path in ("/messages", "/messages/c/1", "/messages/search?q=x", "/messages/list"):
+        for path in (
+            "/messages",
+            "/messages/c/1",
+            "/messages/search?q=x",
+            "/messages/list",
+            "/messages/import",
+        ):
             r = anonymous.get(path)
             assert r.status_code == 303 and r.headers["location"] == "/login", path
 
@@ -227,3 +233,19 @@ def test_videos_and_audio_play_inline_and_other_files_download(runtime, server, 
     assert f'<audio src="{url["note.mp3"]}" controls' in page
     assert f'<img src="{url["x.svg"]}"' not in page  # pictures that could run scripts are files
     assert f'href="{url["x.svg"]}" download="x.svg"' in page
+
+
+def test_the_import_page_lists_the_accounts_own_imports_only(runtime, server, connect):
+    make_user(runtime)
+    make_user(runtime, "bob")
+    for user, name in (("alice", "alice-sms.xml"), ("bob", "bobs-secret-sms.xml")):
+        phone = connect(user)
+        r = tus_post(phone.http, b"<smses count='0'></smses>", purpose="import", filename=name)
+        upload = r.headers["location"].rsplit("/", 1)[-1]
+        assert phone.http.post("/api/v1/imports", json={"upload": upload}).status_code == 202
+    with httpx.Client(base_url=server.url) as browser:
+        browser_login(browser)
+        page = browser.get("/messages/import")
+    assert page.status_code == 200
+    assert "alice-sms.xml" in page.text and "bobs-secret-sms.xml" not in page.text
+    assert 'id="import-form"' in page.text and "/static/imports.js" in page.text

@@ -71,3 +71,42 @@ def test_an_imported_backup_reads_like_a_chat(server, page: Page, shots) -> None
     page.keyboard.press("Enter")
     expect(page.locator(".hit-link mark:not(:has(mark))").first).to_have_text("lighthouse")
     assert problems == []
+
+
+def test_a_backup_file_is_imported_from_the_browser(server, page: Page, shots, tmp_path) -> None:
+    """The import page uploads the file (tus), starts the import and follows it to the end;
+    the same file again is all duplicates, and a file that is not a backup fails clearly."""
+    problems = watch(page)
+    sign_up(page, server.url, "alice")  # messages backup is off: importing turns it on
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Messages").click()
+    page.get_by_role("link", name="Import messages from a backup file").click()
+    expect(page.get_by_role("heading", name="Import messages")).to_be_visible()
+    expect(page.get_by_text("importing turns it on")).to_be_visible()
+    backup = tmp_path / "sms-20231114.xml"
+    backup.write_bytes(backup_file())
+    noise = tmp_path / "notes.xml"
+    noise.write_bytes(b"\x00\x01 not a backup at all " * 40)
+
+    def import_file(path, expected: str) -> None:
+        page.get_by_label("Backup file", exact=True).set_input_files(str(path))
+        page.get_by_role("button", name="Import").click()
+        expect(page.get_by_text("Waiting to start")).to_be_visible(timeout=15_000)
+        make_worker(server.runtime).run_until_idle()  # the test server runs no jobs itself
+        expect(page.get_by_role("status")).to_contain_text(expected, timeout=15_000)
+
+    import_file(backup, "3 new, 0 already here.")
+    expect(page.locator("#import-bar")).to_have_attribute("value", "1")
+    shot(page, shots, "imported-from-the-browser")
+    import_file(backup, "0 new, 3 already here.")  # the same file again: nothing twice
+    import_file(noise, "The import failed: notes.xml")
+    page.reload()
+    earlier = page.get_by_role("region", name="Earlier imports").get_by_role("listitem")
+    expect(earlier).to_have_count(3)
+    expect(earlier.first).to_contain_text("failed")
+    expect(earlier.nth(2)).to_contain_text("3 new, 0 already here")
+
+    page.get_by_role("link", name="Messages").first.click()
+    link = page.locator("#conversations li a").first
+    link.click()
+    expect(page.get_by_text("Are we still on for the lighthouse walk?")).to_be_visible()
+    assert problems == []

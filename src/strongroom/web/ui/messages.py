@@ -1,4 +1,5 @@
-"""The messages pages: the conversation list, a conversation as a chat, and search.
+"""The messages pages: the conversation list, a conversation as a chat, search, and importing a
+backup file.
 
 Pages are rendered whole on the server; ``static/messages.js`` then asks the ``/list`` and
 ``/more`` routes for HTML fragments (older conversations, older or newer messages, live
@@ -16,6 +17,7 @@ from sqlalchemy.orm import Session
 from strongroom.accounts import service as accounts
 from strongroom.accounts.auth import Principal
 from strongroom.errors import InvalidInput, NotFound
+from strongroom.jobs import imports
 from strongroom.messages import service
 from strongroom.sync.tokens import parse_id
 from strongroom.web.deps import RuntimeDep
@@ -49,6 +51,27 @@ def index(request: Request, rt: RuntimeDep, cursor: str | None = None) -> Respon
         context = _list_context(s, principal, cursor)
     context["older_page"] = cursor is not None
     return render(request, "messages/index.html", context, principal=principal)
+
+
+@router.get("/messages/import")
+def import_page(request: Request, rt: RuntimeDep) -> Response:
+    """Importing a backup file from the browser: ``static/imports.js`` uploads it with tus,
+    starts the import through the JSON API and follows its progress there."""
+    principal = require_user(request, rt)
+    if isinstance(principal, Response):
+        return principal
+    with rt.db.read() as s:
+        account = accounts.get_account(s, principal.account_id)
+    recent = [
+        imports.import_status(rt, principal.account_id, i)
+        for i in imports.imports_of(rt, principal.account_id, IMPORTS_LISTED)
+    ]
+    context = {"account": account, "recent": recent, "active": "messages"}
+    return render(request, "messages/import.html", context, principal=principal)
+
+
+IMPORTS_LISTED = 10
+"""Earlier imports listed on the import page."""
 
 
 @router.get("/messages/list")
