@@ -57,6 +57,15 @@
     return template.content;
   };
 
+  /* A byte count for people: decimal units, as the server's pages write them. */
+  Strongroom.human = function (n) {
+    const units = ["B", "kB", "MB", "GB", "TB"];
+    let value = n;
+    let unit = 0;
+    while (Math.abs(value) >= 1000 && unit < units.length - 1) { value /= 1000; unit += 1; }
+    return unit === 0 ? value + " B" : value.toFixed(1) + " " + units[unit];
+  };
+
   /* ---- times: the server writes UTC; show them in the reader's time zone and language ---- */
   const FORMATS = {
     time: { hour: "2-digit", minute: "2-digit" },

@@ -26,13 +26,7 @@
   const problemList = byId("import-problems");
   const start = byId("import-start");
 
-  function human(n) {
-    const units = ["B", "kB", "MB", "GB", "TB"];
-    let value = n;
-    let unit = 0;
-    while (Math.abs(value) >= 1000 && unit < units.length - 1) { value /= 1000; unit += 1; }
-    return unit === 0 ? value + " B" : value.toFixed(1) + " " + units[unit];
-  }
+  const human = S.human;
 
   function count(n, one, many) { return n.toLocaleString() + " " + (n === 1 ? one : many); }
 

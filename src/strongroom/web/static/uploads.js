@@ -24,13 +24,7 @@
 
   function byId(id) { return document.getElementById(id); }
 
-  function human(n) {
-    const units = ["B", "kB", "MB", "GB", "TB"];
-    let value = n;
-    let unit = 0;
-    while (Math.abs(value) >= 1000 && unit < units.length - 1) { value /= 1000; unit += 1; }
-    return unit === 0 ? value + " B" : value.toFixed(1) + " " + units[unit];
-  }
+  const human = S.human;
 
   function tooBig(need, free, quota) {
     return "Not enough space: " + (need.count === 1 ? "this file needs " : "these " + need.count + " files need ") +

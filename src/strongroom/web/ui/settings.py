@@ -126,20 +126,20 @@ def messages_off_page(request: Request, rt: RuntimeDep) -> Response:
     principal = require_user(request, rt)
     if isinstance(principal, Response):
         return principal
-    return _page(
-        request,
-        rt,
-        principal,
-        "accounts/messages_off.html",
-        "messages-settings",
-        {"held": _held(rt, principal.account_id)},
-    )
+    return _off_page(request, rt, principal)
 
 
-def _held(rt: RuntimeDep, account_id: int) -> stats.VaultStats:
-    """What turning messages off deletes, counted for the page that asks."""
+def _off_page(
+    request: Request, rt: RuntimeDep, principal: Principal, error: str | None = None
+) -> Response:
+    """The page that asks before messages are turned off, with what that deletes counted."""
     with rt.db.read() as s:
-        return stats.stats(s, account_id)
+        held = stats.stats(s, principal.account_id)
+    extra = {"held": held, "error": error}
+    status = 200 if error is None else 400
+    return _page(
+        request, rt, principal, "accounts/messages_off.html", "messages-settings", extra, status
+    )
 
 
 @router.post("/account/messages/off")
@@ -154,15 +154,7 @@ async def messages_off(request: Request, rt: RuntimeDep) -> Response:
             housekeeping.switch(s, principal.account_id, False, confirm)
     except StrongroomError:
         error = "Tick the box to confirm that the cloud copy of your messages is deleted."
-        return _page(
-            request,
-            rt,
-            principal,
-            "accounts/messages_off.html",
-            "messages-settings",
-            {"error": error, "held": _held(rt, principal.account_id)},
-            status=400,
-        )
+        return _off_page(request, rt, principal, error)
     request.app.state.events.poke()
     return _done("/account/messages", "off")
 
