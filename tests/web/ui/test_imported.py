@@ -12,7 +12,7 @@ from strongroom.client import Client
 from strongroom.jobs.tasks import make_worker
 from tests.factories import PASSWORD, tus_post
 from tests.formats.builders import mms, part, sms, smses
-from tests.web.ui.browsing import natural_width, shot, sign_up
+from tests.web.ui.browsing import natural_width, no_sideways_scroll, shot, sign_up
 from tests.web.ui.browsing import watch_console as watch
 
 ANN = "+15550100001"
@@ -105,6 +105,9 @@ def test_a_backup_file_is_imported_from_the_browser(server, page: Page, shots, t
     expect(earlier.first).to_contain_text("failed")
     expect(earlier.nth(2)).to_contain_text("3 new, 0 already here")
 
+    page.set_viewport_size({"width": 390, "height": 844})  # a phone's screen
+    assert no_sideways_scroll(page)
+    shot(page, shots, "import-page-phone")
     page.get_by_role("link", name="Messages").first.click()
     link = page.locator("#conversations li a").first
     link.click()
