@@ -28,6 +28,9 @@ from strongroom.web.ui.bubbles import Names, bubbles, conversation_item
 
 router = APIRouter(include_in_schema=False)
 
+IMPORTS_LISTED = 10
+"""Earlier imports listed on the import page."""
+
 
 def _list_context(s: Session, principal: Principal, cursor: str | None) -> dict[str, Any]:
     account = accounts.get_account(s, principal.account_id)
@@ -68,10 +71,6 @@ def import_page(request: Request, rt: RuntimeDep) -> Response:
     ]
     context = {"account": account, "recent": recent, "active": "messages"}
     return render(request, "messages/import.html", context, principal=principal)
-
-
-IMPORTS_LISTED = 10
-"""Earlier imports listed on the import page."""
 
 
 @router.get("/messages/list")
