@@ -66,6 +66,25 @@
     return unit === 0 ? value + " B" : value.toFixed(1) + " " + units[unit];
   };
 
+  /* Drag and drop: whether a drag carries files, and the files of a drop (dropped folders
+     cannot be read as files: they are left out and counted, for the page to say so). */
+  Strongroom.carriesFiles = function (event) {
+    return Boolean(event.dataTransfer) && Array.from(event.dataTransfer.types || []).indexOf("Files") >= 0;
+  };
+
+  Strongroom.droppedFiles = function (transfer) {
+    const files = [];
+    let folders = 0;
+    const entries = Array.from(transfer.items || []).map(function (item) {
+      return item.kind === "file" && item.webkitGetAsEntry ? item.webkitGetAsEntry() : null;
+    });
+    Array.from(transfer.files).forEach(function (file, i) {
+      if (entries[i] && entries[i].isDirectory) folders += 1;
+      else files.push(file);
+    });
+    return { files: files, folders: folders };
+  };
+
   /* ---- times: the server writes UTC; show them in the reader's time zone and language ---- */
   const FORMATS = {
     time: { hour: "2-digit", minute: "2-digit" },

@@ -230,24 +230,6 @@
 
   /* ------------------------------------------------------------------ picker and drop zone */
 
-  function carriesFiles(event) {
-    return Boolean(event.dataTransfer) && Array.from(event.dataTransfer.types || []).indexOf("Files") >= 0;
-  }
-
-  /* Dropped folders cannot be read as files: they are left out, with a word about it. */
-  function droppedFiles(transfer) {
-    const files = [];
-    let folders = 0;
-    const entries = Array.from(transfer.items || []).map(function (item) {
-      return item.kind === "file" && item.webkitGetAsEntry ? item.webkitGetAsEntry() : null;
-    });
-    Array.from(transfer.files).forEach(function (file, i) {
-      if (entries[i] && entries[i].isDirectory) folders += 1;
-      else files.push(file);
-    });
-    return { files: files, folders: folders };
-  }
-
   let depth = 0;
   function overlay(show) { byId("drop-overlay").hidden = !show; }
 
@@ -265,27 +247,27 @@
       input.value = "";
     });
     document.addEventListener("dragenter", function (event) {
-      if (!carriesFiles(event)) return;
+      if (!S.carriesFiles(event)) return;
       event.preventDefault();
       depth += 1;
       overlay(true);
     });
     document.addEventListener("dragover", function (event) {
-      if (!carriesFiles(event)) return;
+      if (!S.carriesFiles(event)) return;
       event.preventDefault();
       event.dataTransfer.dropEffect = "copy";
     });
     document.addEventListener("dragleave", function (event) {
-      if (!carriesFiles(event)) return;
+      if (!S.carriesFiles(event)) return;
       depth = Math.max(0, depth - 1);
       if (!depth) overlay(false);
     });
     document.addEventListener("drop", function (event) {
-      if (!carriesFiles(event)) return;
+      if (!S.carriesFiles(event)) return;
       event.preventDefault();
       depth = 0;
       overlay(false);
-      const dropped = droppedFiles(event.dataTransfer);
+      const dropped = S.droppedFiles(event.dataTransfer);
       start(dropped.files);
       if (dropped.folders) {
         alertText("Folders cannot be dropped here yet: open a folder (or make one with New folder) in All files and drop its files there.");
