@@ -120,6 +120,9 @@ def test_a_backup_file_is_imported_from_the_browser(server, page: Page, shots, t
 
     import_file(backup, "3 new, 0 already here.")
     expect(page.locator("#import-bar")).to_have_attribute("value", "1")
+    earlier = page.get_by_role("region", name="Earlier imports").get_by_role("listitem")
+    expect(earlier).to_have_count(1)  # listed once it is over, without a reload
+    expect(earlier.first).to_contain_text("sms-20231114.xml 3 new, 0 already here")
     expect(page.get_by_role("list", name="Files")).to_be_hidden()  # one file: the bar says it
     shot(page, shots, "imported-from-the-browser")
     import_file(backup, "0 new, 3 already here.")  # the same file again: nothing twice
@@ -159,8 +162,8 @@ def test_a_backup_file_is_imported_from_the_browser(server, page: Page, shots, t
     page.get_by_role("button", name="Import").click()
     settle("0 new, 2 already here.")  # the calls were already in the log
 
+    expect(earlier).to_have_count(7)
     page.reload()
-    earlier = page.get_by_role("region", name="Earlier imports").get_by_role("listitem")
     expect(earlier).to_have_count(7)
     expect(earlier.first).to_contain_text("calls-20231114.xml")
     expect(earlier.nth(1)).to_contain_text("failed")

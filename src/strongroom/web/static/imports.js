@@ -252,6 +252,16 @@
     }
     listProblems();
     start.disabled = false;
+    refreshEarlier();
+  }
+
+  /* The page's list of earlier imports, fetched again now that these are among them. */
+  function refreshEarlier() {
+    S.fragment(window.location.pathname).then(function (page) {
+      const fresh = page.getElementById("earlier-imports");
+      const shown = byId("earlier-imports");
+      if (fresh && shown) shown.replaceWith(fresh);
+    }, function () { /* the list stays as it was until the page is reloaded */ });
   }
 
   /* Uploads the files one after another, starting each one's import as soon as it is up, and
