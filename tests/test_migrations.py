@@ -180,9 +180,12 @@ def test_each_migration_is_named_by_its_revision_and_the_newest_is_the_head():
     assert [head_revision()] == scripts.get_heads()
 
 
-def test_the_search_index_reads_the_messages_text_after_0012_and_its_own_copy_before(tmp_path):
-    """Migration 0012 (SQLite): the FTS5 table stops keeping a copy of every message's text and
-    reads it from the messages; both ways the index is rebuilt and finds the same messages."""
+def test_the_search_index_reads_the_messages_text_after_0012_and_keeps_no_sizes_after_0013(
+    tmp_path,
+):
+    """Migrations 0012 and 0013 (SQLite): the FTS5 table stops keeping a copy of every message's
+    text and reads it from the messages (0012), then stops keeping each message's token counts
+    (0013); each way the index is rebuilt and finds the same messages."""
     from alembic import command
     from alembic.config import Config
     from sqlalchemy import text
@@ -230,13 +233,16 @@ def test_the_search_index_reads_the_messages_text_after_0012_and_its_own_copy_be
             with rt.db.read() as s:
                 return set(s.scalars(text("SELECT name FROM sqlite_master WHERE type = 'table'")))
 
-        assert "messages_fts_content" not in tables()
+        assert {"messages_fts_content", "messages_fts_docsize"}.isdisjoint(tables())
+        assert (found("badgers"), found("otters")) == (100, 200)
+        to("0012", command.downgrade)
+        assert "messages_fts_docsize" in tables() and "messages_fts_content" not in tables()
         assert (found("badgers"), found("otters")) == (100, 200)
         to("0011", command.downgrade)
-        assert "messages_fts_content" in tables()
+        assert {"messages_fts_content", "messages_fts_docsize"} <= tables()
         assert (found("badgers"), found("otters")) == (100, 200)
         to("head")
-        assert "messages_fts_content" not in tables()
+        assert {"messages_fts_content", "messages_fts_docsize"}.isdisjoint(tables())
         assert (found("badgers"), found("otters")) == (100, 200)
         with rt.db.write() as s:
             s.execute(text("DELETE FROM messages WHERE body LIKE '%badgers'"))
