@@ -169,3 +169,27 @@ def test_a_hand_over_carries_a_bounded_amount_of_attachments_in_memory(tmp_path:
     assert got == pictures
     assert kinds == {"InlineContent", "FileContent"}
     assert not any(scratch.iterdir())
+
+
+def test_the_collector_waits_for_a_pile_of_new_objects_and_still_frees_cycles() -> None:
+    """While records stream, objects alive in flight (fewer than the pile) are not scanned, and
+    cyclic garbage is still freed once it piles up; the collector's thresholds come back after."""
+    import gc
+    import weakref
+
+    class Node:
+        pass
+
+    before = gc.get_threshold()
+    with reading.fewer_collections():
+        assert gc.get_threshold()[0] == reading.YOUNG_PILE
+        first = Node()
+        first.me = first  # a cycle: reference counting alone never frees it
+        gone = weakref.ref(first)
+        del first
+        for _ in range(reading.YOUNG_PILE + 1000):  # more cycles, until a collection runs
+            node = Node()
+            node.me = node
+        del node
+        assert gone() is None
+    assert gc.get_threshold() == before
