@@ -13,7 +13,8 @@ and expired messages (:mod:`messages.fingerprints`), and stores only what is new
 from __future__ import annotations
 
 from collections import defaultdict, deque
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select, update
@@ -156,7 +157,7 @@ def _unclaimed(candidates: list[Any] | None, claimed: _Recent, at: int, rec: Mes
     return None
 
 
-@dataclass
+@dataclass(slots=True)
 class Outcome:
     client_id: str | None
     id: int | None
@@ -176,7 +177,9 @@ class _Item:
     sender: str | None
     participants: list[str]
     body: str
-    staged: list[tuple[PartRecord, content.Staged]] = field(default_factory=list)
+    staged: Sequence[tuple[PartRecord, content.Staged]] = ()
+    """The parts' bytes as stored (a list once staged; one shared empty tuple for the many
+    messages without parts)."""
     key: str = ""
     """The conversation's participants key."""
     fingerprint: bytes = b""
