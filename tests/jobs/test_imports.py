@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from strongroom.accounts.keys import vault_for
 from strongroom.accounts.models import Account
 from strongroom.content import store as content
+from strongroom.content.models import Pack
 from strongroom.formats import BadInput, ReadOptions, reading
 from strongroom.jobs import imports
 from strongroom.jobs.imports import run_import
@@ -192,6 +193,76 @@ def test_an_import_stopped_half_way_completes_when_run_again(
     assert report.duplicates == stored
     assert report.imported == 41 - stored
     assert count(runtime, Message, account) == 41
+
+
+def pictures_file(tmp_path: Path, n: int) -> Path:
+    """``n`` messages, every fifth an MMS with a picture of its own bytes."""
+    records = []
+    for i in range(n):
+        if i % 5 == 4:
+            picture = base64.b64encode(hashlib.sha256(b"%d" % i).digest() * 64).decode()
+            records.append(
+                mms(
+                    [part(ct="image/png", name=f"p{i}.png", text="null", data=picture)],
+                    [("+15550100001", 137), ("+15550100099", 151)],
+                    date=str(T0 + i * 1000),
+                )
+            )
+        else:
+            records.append(sms(body=f"message {i}", date=str(T0 + i * 1000)))
+    return write(tmp_path / "sms-pictures.xml", smses(*records))
+
+
+@pytest.mark.parametrize("stop", ["reading", "storing"])
+def test_pictures_of_batches_not_stored_are_on_the_lists_for_reclaiming(
+    runtime: Runtime, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, stop: str
+) -> None:
+    """A batch's pictures are written to the vault while it is staged, before it is stored.
+    When the import stops first (the batch staged ahead when reading stopped, or a batch whose
+    storing failed in its transaction), every pack in the vault is still on the list that
+    reclaiming goes through (none is left on disk for good), what was stored stays, and the
+    import run again completes."""
+    account = vault_user(runtime)
+    path = pictures_file(tmp_path, 40)
+    monkeypatch.setattr(imports, "BATCH", 10)
+    monkeypatch.setattr(reading, "BATCH", 10)
+
+    class Crash(Exception):
+        pass
+
+    def crash_after_two_batches(report: imports.ImportReport) -> None:
+        if report.messages >= 20:
+            raise Crash
+
+    real_store = imports.Ingest._store
+    stores = []
+
+    def third_batch_fails_in_its_transaction(self, *args):
+        stores.append(1)
+        if len(stores) == 3:
+            raise Crash
+        return real_store(self, *args)
+
+    if stop == "storing":
+        monkeypatch.setattr(imports.Ingest, "_store", third_batch_fails_in_its_transaction)
+    with pytest.raises(Crash):
+        run_import(
+            runtime,
+            account,
+            [path],
+            progress=crash_after_two_batches if stop == "reading" else None,
+        )
+    with runtime.db.read() as s:
+        vault = vault_for(s, runtime.store, runtime.keyring, account)
+        recorded = {vault.name_of(p) for p in s.scalars(select(Pack.pack_id))}
+    written = {info.name for info in runtime.store.list()}
+    assert len(written) > 2  # the batches stored, and the one that was not
+    assert written == recorded
+    assert count(runtime, MessagePart, account) == 4  # two batches of ten, two pictures each
+    monkeypatch.undo()
+    report = run_import(runtime, account, [path])
+    assert (report.imported, report.duplicates) == (20, 20)
+    assert count(runtime, MessagePart, account) == 8
 
 
 def test_tapbacks_become_reactions_of_their_target(runtime: Runtime, tmp_path: Path) -> None:
