@@ -252,13 +252,15 @@ class Ingest:
             ),
         )
 
-    def _outside_retention(self, item: _Item) -> bool:
+    def _oldest_kept(self) -> int:
+        """The date (ms) before which the account keeps no messages (0: it keeps them all)."""
         days = self.settings.retention_days
-        return days is not None and item.record.date_ms < self.clock.now_ms() - days * DAY_MS
+        return 0 if days is None else self.clock.now_ms() - days * DAY_MS
 
     def _stage(self, items: list[_Item]) -> None:
         """Store every part's bytes (small parts together, a few round trips per batch; large
         ones streamed one by one), then fingerprint each message."""
+        items = [it for it in items if it.record.parts]  # most messages have none
         slots: list[list[content.Staged | None]] = [[None] * len(it.record.parts) for it in items]
         small: list[tuple[list[content.Staged | None], int, bytes]] = []
         held = 0
@@ -276,8 +278,6 @@ class Ingest:
                     small, held = [], 0
         self._stage_small(small)
         for item, slot in zip(items, slots, strict=True):
-            if not item.record.parts:
-                continue
             item.staged = [(p, st) for p, st in zip(item.record.parts, slot, strict=True) if st]
             if item.fingerprint:
                 continue  # no media: made with the message
@@ -310,13 +310,14 @@ class Ingest:
             raise ServiceOff("turn the messages service on to back up messages")
         outcomes: list[Outcome | None] = [None] * len(batch)
         items: list[_Item] = []
+        oldest = self._oldest_kept()
         for i, (client_id, rec) in enumerate(batch):
             try:
                 item = self._prepare(i, client_id, rec)
                 # Matched like the others first: a copy of a message the vault still holds
                 # (expiry had not run yet) is that message, not a refusal the device would
                 # keep as a phone-only copy and upload again as a new message later.
-                item.expired = self._outside_retention(item)
+                item.expired = rec.date_ms < oldest
                 items.append(item)
             except StrongroomError as e:
                 outcomes[i] = _rejected(client_id, e.slug, e.detail)
