@@ -193,3 +193,12 @@ def test_the_collector_waits_for_a_pile_of_new_objects_and_still_frees_cycles() 
         del node
         assert gone() is None
     assert gc.get_threshold() == before
+    # Two imports of one process (a server's jobs) that overlap: the settings come back when
+    # the last one ends, whichever began first.
+    first, second = reading.fewer_collections(), reading.fewer_collections()
+    first.__enter__()
+    second.__enter__()
+    first.__exit__(None, None, None)
+    assert gc.get_threshold()[0] == reading.YOUNG_PILE  # the second is still running
+    second.__exit__(None, None, None)
+    assert gc.get_threshold() == before
