@@ -168,20 +168,26 @@ def test_calls_are_stored_once(runtime: Runtime, tmp_path: Path) -> None:
     assert count(runtime, Call, account) == 3
 
 
+class Crash(Exception):
+    """The import stopping on purpose."""
+
+
+def in_batches_of_ten(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(imports, "BATCH", 10)
+    monkeypatch.setattr(reading, "BATCH", 10)
+
+
+def crash_after_two_batches(report: imports.ImportReport) -> None:
+    if report.messages >= 20:
+        raise Crash
+
+
 def test_an_import_stopped_half_way_completes_when_run_again(
     runtime: Runtime, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     account = vault_user(runtime)
     path = sbr_file(tmp_path, n=40)
-    monkeypatch.setattr(imports, "BATCH", 10)
-    monkeypatch.setattr(reading, "BATCH", 10)
-
-    class Crash(Exception):
-        pass
-
-    def crash_after_two_batches(report: imports.ImportReport) -> None:
-        if report.messages >= 20:
-            raise Crash
+    in_batches_of_ten(monkeypatch)
 
     with pytest.raises(Crash):
         run_import(runtime, account, [path], progress=crash_after_two_batches)
@@ -224,15 +230,7 @@ def test_pictures_of_batches_not_stored_are_on_the_lists_for_reclaiming(
     import run again completes."""
     account = vault_user(runtime)
     path = pictures_file(tmp_path, 40)
-    monkeypatch.setattr(imports, "BATCH", 10)
-    monkeypatch.setattr(reading, "BATCH", 10)
-
-    class Crash(Exception):
-        pass
-
-    def crash_after_two_batches(report: imports.ImportReport) -> None:
-        if report.messages >= 20:
-            raise Crash
+    in_batches_of_ten(monkeypatch)
 
     real_store = imports.Ingest._store
     stores = []

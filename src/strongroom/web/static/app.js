@@ -66,13 +66,14 @@
     return unit === 0 ? value + " B" : value.toFixed(1) + " " + units[unit];
   };
 
-  /* Drag and drop: whether a drag carries files, and the files of a drop (dropped folders
-     cannot be read as files: they are left out and counted, for the page to say so). */
-  Strongroom.carriesFiles = function (event) {
+  /* Drag and drop of files onto the page: ``hover(true)`` while a drag that carries files is
+     over it and ``hover(false)`` when it leaves or drops; ``dropped(files, folders)`` with the
+     dropped files and how many folders were left out (a folder cannot be read as a file). */
+  function carriesFiles(event) {
     return Boolean(event.dataTransfer) && Array.from(event.dataTransfer.types || []).indexOf("Files") >= 0;
-  };
+  }
 
-  Strongroom.droppedFiles = function (transfer) {
+  function droppedFiles(transfer) {
     const files = [];
     let folders = 0;
     const entries = Array.from(transfer.items || []).map(function (item) {
@@ -83,6 +84,34 @@
       else files.push(file);
     });
     return { files: files, folders: folders };
+  }
+
+  Strongroom.onFileDrop = function (hover, dropped) {
+    let depth = 0; /* enter and leave come for every element crossed */
+    document.addEventListener("dragenter", function (event) {
+      if (!carriesFiles(event)) return;
+      event.preventDefault();
+      depth += 1;
+      hover(true);
+    });
+    document.addEventListener("dragover", function (event) {
+      if (!carriesFiles(event)) return;
+      event.preventDefault();
+      event.dataTransfer.dropEffect = "copy";
+    });
+    document.addEventListener("dragleave", function (event) {
+      if (!carriesFiles(event)) return;
+      depth = Math.max(0, depth - 1);
+      if (!depth) hover(false);
+    });
+    document.addEventListener("drop", function (event) {
+      if (!carriesFiles(event)) return;
+      event.preventDefault();
+      depth = 0;
+      hover(false);
+      const found = droppedFiles(event.dataTransfer);
+      dropped(found.files, found.folders);
+    });
   };
 
   /* ---- times: the server writes UTC; show them in the reader's time zone and language ---- */

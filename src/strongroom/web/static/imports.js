@@ -326,36 +326,13 @@
 
   /* Files dropped anywhere on the page are chosen (folders cannot be read: zip them). */
   const zone = byId("import-drop");
-  let depth = 0;
-  function hover(on) { zone.classList.toggle("dragging", on); }
-  document.addEventListener("dragenter", function (event) {
-    if (!S.carriesFiles(event)) return;
-    event.preventDefault();
-    depth += 1;
-    hover(true);
-  });
-  document.addEventListener("dragover", function (event) {
-    if (!S.carriesFiles(event)) return;
-    event.preventDefault();
-    event.dataTransfer.dropEffect = "copy";
-  });
-  document.addEventListener("dragleave", function (event) {
-    if (!S.carriesFiles(event)) return;
-    depth = Math.max(0, depth - 1);
-    if (!depth) hover(false);
-  });
-  document.addEventListener("drop", function (event) {
-    if (!S.carriesFiles(event)) return;
-    event.preventDefault();
-    depth = 0;
-    hover(false);
-    const dropped = S.droppedFiles(event.dataTransfer);
-    choose(dropped.files);
-    if (dropped.folders) {
-      chosen.textContent = (dropped.files.length ? chosen.textContent + " · " : "") +
+  S.onFileDrop(function (on) { zone.classList.toggle("dragging", on); }, function (files, folders) {
+    choose(files);
+    if (folders) {
+      chosen.textContent = (files.length ? chosen.textContent + " · " : "") +
         "A folder cannot be sent as it is: zip it (an iPhone backup, a folder of .eml files) and drop the zip.";
-    } else if (dropped.files.length === 1) {
-      chosen.textContent = "Chosen: " + dropped.files[0].name;
+    } else if (files.length === 1) {
+      chosen.textContent = "Chosen: " + files[0].name;
     }
   });
 })();

@@ -230,7 +230,6 @@
 
   /* ------------------------------------------------------------------ picker and drop zone */
 
-  let depth = 0;
   function overlay(show) { byId("drop-overlay").hidden = !show; }
 
   /* Listening from the moment the script runs (not from DOMContentLoaded) keeps the gap in
@@ -246,30 +245,9 @@
       start(Array.from(input.files));
       input.value = "";
     });
-    document.addEventListener("dragenter", function (event) {
-      if (!S.carriesFiles(event)) return;
-      event.preventDefault();
-      depth += 1;
-      overlay(true);
-    });
-    document.addEventListener("dragover", function (event) {
-      if (!S.carriesFiles(event)) return;
-      event.preventDefault();
-      event.dataTransfer.dropEffect = "copy";
-    });
-    document.addEventListener("dragleave", function (event) {
-      if (!S.carriesFiles(event)) return;
-      depth = Math.max(0, depth - 1);
-      if (!depth) overlay(false);
-    });
-    document.addEventListener("drop", function (event) {
-      if (!S.carriesFiles(event)) return;
-      event.preventDefault();
-      depth = 0;
-      overlay(false);
-      const dropped = S.droppedFiles(event.dataTransfer);
-      start(dropped.files);
-      if (dropped.folders) {
+    S.onFileDrop(overlay, function (files, folders) {
+      start(files);
+      if (folders) {
         alertText("Folders cannot be dropped here yet: open a folder (or make one with New folder) in All files and drop its files there.");
       }
     });
