@@ -98,6 +98,41 @@ def test_a_chunk_an_upload_is_about_to_reference_is_never_reclaimed(runtime, clo
     assert b"".join(content.read_range(vault, chunks)) == data
 
 
+def test_bytes_staged_again_soon_are_not_touched_again(runtime, clock):
+    """Staging bytes the account stored moments ago (an import's repeated picture) writes
+    nothing: no touch, so no turn at the write lock.  Once the chunk's last use is older than
+    a few minutes, staging touches it again, which keeps it from reclaiming."""
+    account = make_user(runtime)
+    with runtime.db.read() as s:
+        vault = vault_for(s, runtime.store, runtime.keyring, account)
+    data = os.urandom(200_000)
+    first = content.stage(runtime.db, vault, account, clock, [data])
+    writes: list[str] = []
+
+    def note_writes(_conn, _cursor, statement, *_rest) -> None:
+        if statement.lstrip().upper().startswith(("UPDATE", "INSERT")):
+            writes.append(statement)
+
+    def last_used() -> set[int]:
+        with runtime.db.read() as s:
+            return set(s.scalars(select(Chunk.last_used_at).where(Chunk.account_id == account)))
+
+    event.listen(runtime.db.engine, "after_cursor_execute", note_writes)
+    try:
+        clock.advance(seconds=5 * 60)
+        again = content.stage(runtime.db, vault, account, clock, [data])
+        assert writes == []
+        assert [c.blob_id for c in again.chunks] == [c.blob_id for c in first.chunks]
+        used_before = last_used()
+        clock.advance(seconds=6 * 60)  # eleven minutes since the chunk was last used
+        content.stage(runtime.db, vault, account, clock, [data])
+        assert writes  # touched
+        assert last_used() == {clock.now_ms()} != used_before
+    finally:
+        event.remove(runtime.db.engine, "after_cursor_execute", note_writes)
+    assert _chunk_count(runtime) == len(first.chunks)
+
+
 def test_a_chunk_reclaimed_after_the_stager_looked_it_up_is_stored_again(runtime, clock):
     """The stager looks chunks up in a read and touches them only when it records the new
     ones; a chunk reclaimed in between is found gone by the touch and stored after all."""
@@ -105,7 +140,7 @@ def test_a_chunk_reclaimed_after_the_stager_looked_it_up_is_stored_again(runtime
     reclaimed: list[int] = []
 
     def reclaim_after_the_look_up(_conn, _cursor, statement, *_rest) -> None:
-        if statement.startswith("SELECT blob_id FROM chunks") and not reclaimed:
+        if statement.startswith("SELECT blob_id, last_used_at FROM chunks") and not reclaimed:
             cutoff = clock.now_ms() - 1
             reclaimed.append(reclaim.reclaim_chunks(runtime.db, runtime.store, cutoff).chunks)
 

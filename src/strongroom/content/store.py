@@ -65,21 +65,25 @@ def put_chunks(
     import stages a batch's attachments while the batch before it is being stored, and used to
     wait for that transaction here, which held the import's storing up in turn.  Only the
     last step, recording new chunks and touching the others, is a write (see the race in the
-    module docstring: a piece collected since the look-up is stored again)."""
+    module docstring: a piece collected since the look-up is stored again).  Pieces touched
+    less than :data:`TOUCHED_LATELY_MS` ago are not touched again, so staging the same bytes
+    over and over (an import's repeated pictures) takes no turn at the write lock."""
     ids = [vault.key.blob_id(p) for p in pieces]
     unique = sorted(set(ids))
     # Plain SQL: this runs for every few MiB of every upload, and building these statements
     # through SQLAlchemy (a multi-row upsert is compiled afresh for each row count) cost more
     # than running them.
     with db.read() as s:
-        seen = {str(row[0]) for row in select_in(s, _HAVE, (account_id,), unique)}
+        found = select_in(s, _HAVE, (account_id,), unique)
+    seen = {str(blob_id) for blob_id, _ in found}
+    stale = {str(blob_id) for blob_id, used in found if used < now - TOUCHED_LATELY_MS}
     todo = [b for b in unique if b not in seen]
     by_id = dict(zip(ids, pieces, strict=True))
     while True:
-        lost = _place(db, vault, account_id, by_id, todo, seen, now)
+        lost = _place(db, vault, account_id, by_id, todo, stale, now)
         if not lost:
             return [StagedChunk(b, len(p)) for b, p in zip(ids, pieces, strict=True)]
-        seen -= lost
+        stale -= lost
         todo = sorted(lost)
 
 
@@ -95,6 +99,8 @@ def _place(
     """Write the ``new`` pieces as one pack (durable before the database records it), then in
     one transaction record them and touch the ``seen`` ones.  Returns the seen ones no longer
     stored (collected since they were seen), which the caller must store after all."""
+    if not new and not seen:
+        return set()
     placed = vault.put_pack([(b, pieces[b]) for b in new]) if new else []
     rows = [
         (account_id, blob_id, len(pieces[blob_id]), at.stored_size, now, at.pack_id, at.offset)
@@ -109,7 +115,13 @@ def _place(
     return seen - touched
 
 
-_HAVE = "SELECT blob_id FROM chunks WHERE account_id = ? AND blob_id IN (*)"
+_HAVE = "SELECT blob_id, last_used_at FROM chunks WHERE account_id = ? AND blob_id IN (*)"
+
+TOUCHED_LATELY_MS = 10 * 60 * 1000
+"""A stored chunk whose ``last_used_at`` is this recent is not touched again by a stager: it
+cannot be reclaimed before ``reclaim_grace_hours`` less this have passed, and the stager's
+caller commits the content that uses it within seconds.  (A grace period shorter than this
+already leaves any touched chunk open to reclaiming before its content is committed.)"""
 _TOUCH = (
     "UPDATE chunks SET last_used_at = ? WHERE account_id = ? AND blob_id IN (*) RETURNING blob_id"
 )
