@@ -98,6 +98,39 @@ def test_a_chunk_an_upload_is_about_to_reference_is_never_reclaimed(runtime, clo
     assert b"".join(content.read_range(vault, chunks)) == data
 
 
+def test_chunks_staged_for_later_are_recorded_with_their_contents_or_alone(runtime, clock):
+    """Staged with ``later`` (an import's batch), new chunks are written at once and recorded
+    in the transaction that commits their contents; chunks whose contents are never committed
+    are recorded on their own (``record_later``), so that reclaiming deletes them and their
+    pack (a pack on no list would stay forever)."""
+    account = make_user(runtime)
+    with runtime.db.read() as s:
+        vault = vault_for(s, runtime.store, runtime.keyring, account)
+    blobs_before = _blob_count(runtime)
+    kept, dropped = os.urandom(200_000), os.urandom(200_000)
+
+    later = content.ChunkRecords()
+    (staged,) = content.stage_many(runtime.db, vault, account, clock, [kept], later=later)
+    assert _blob_count(runtime) == blobs_before + 1  # written now
+    assert _chunk_count(runtime) == 0  # recorded later
+    with runtime.db.write() as s:
+        content.record_chunks(s, later)
+        cid = content.commit(s, account, staged, clock.now_ms())
+        chunks = content.chunk_list(s, cid)
+    assert b"".join(content.read_range(vault, chunks)) == kept
+    assert _chunk_count(runtime) == len(staged.chunks)
+
+    never = content.ChunkRecords()
+    content.stage_many(runtime.db, vault, account, clock, [dropped], later=never)
+    assert _blob_count(runtime) == blobs_before + 2
+    content.record_later(runtime.db, never)
+    assert _chunk_count(runtime) > len(staged.chunks)  # on the list for reclaiming
+    clock.advance(days=3)
+    reclaim_all(runtime)  # neither content is used by a file or a message: both go
+    assert _chunk_count(runtime) == 0
+    assert _blob_count(runtime) == blobs_before  # the pack recorded on its own goes too
+
+
 def test_bytes_staged_again_soon_are_not_touched_again(runtime, clock):
     """Staging bytes the account stored moments ago (an import's repeated picture) writes
     nothing: no touch, so no turn at the write lock.  Once the chunk's last use is older than

@@ -2,8 +2,9 @@
 
 Writing happens in two steps.  *Staging* (:class:`Stager`, :func:`stage_bytes`) cuts the bytes
 into chunks, stores the chunks the account does not have yet (outside any long transaction: blob
-writes may be slow) and records each chunk's row at once.  *Committing* (:func:`commit`) then,
-inside the caller's transaction, finds or creates the content row that owns those chunks.
+writes may be slow) and records each chunk's row at once (or, asked to, hands the rows to the
+caller to record with the contents: :class:`ChunkRecords`).  *Committing* (:func:`commit`)
+then, inside the caller's transaction, finds or creates the content row that owns those chunks.
 
 # Race: a chunk the stager finds already stored is "touched" (``last_used_at = now``) by an
 # UPDATE, in the transaction that records the new ones; reclaiming (``content/reclaim.py``)
@@ -56,8 +57,23 @@ class Staged:
         return self.sha256.hex()
 
 
+@dataclass
+class ChunkRecords:
+    """Chunks stored in the vault (their packs durable) but not recorded yet: the rows
+    :func:`record_chunks` writes, in the transaction that commits the contents using them."""
+
+    packs: list[tuple[int, str, int, int]] = field(default_factory=list)
+    chunks: list[tuple[int, str, int, int, int, str, int]] = field(default_factory=list)
+
+
 def put_chunks(
-    db: Database, vault: Vault, account_id: int, pieces: Sequence[bytes | memoryview], now: int
+    db: Database,
+    vault: Vault,
+    account_id: int,
+    pieces: Sequence[bytes | memoryview],
+    now: int,
+    *,
+    later: ChunkRecords | None = None,
 ) -> list[StagedChunk]:
     """Store the pieces the account lacks; touch the ones it has.  Returns them in order.
 
@@ -67,7 +83,13 @@ def put_chunks(
     last step, recording new chunks and touching the others, is a write (see the race in the
     module docstring: a piece collected since the look-up is stored again).  Pieces touched
     less than :data:`TOUCHED_LATELY_MS` ago are not touched again, so staging the same bytes
-    over and over (an import's repeated pictures) takes no turn at the write lock."""
+    over and over (an import's repeated pictures) takes no turn at the write lock.
+
+    With ``later``, the new pieces' rows are added to it instead, for the caller to record
+    with the contents that use them (:func:`record_chunks`): staging new bytes then takes no
+    turn at the write lock either.  Until they are recorded the new pieces' pack is on no list,
+    as between a pack's write and its record otherwise; a caller that ends up not committing
+    must still record them (:func:`record_later`), so that reclaiming finds them."""
     ids = [vault.key.blob_id(p) for p in pieces]
     unique = sorted(set(ids))
     # Plain SQL: this runs for every few MiB of every upload, and building these statements
@@ -80,7 +102,7 @@ def put_chunks(
     todo = [b for b in unique if b not in seen]
     by_id = dict(zip(ids, pieces, strict=True))
     while True:
-        lost = _place(db, vault, account_id, by_id, todo, stale, now)
+        lost = _place(db, vault, account_id, by_id, todo, stale, now, later)
         if not lost:
             return [StagedChunk(b, len(p)) for b, p in zip(ids, pieces, strict=True)]
         stale -= lost
@@ -95,6 +117,7 @@ def _place(
     new: list[str],
     seen: set[str],
     now: int,
+    later: ChunkRecords | None = None,
 ) -> set[str]:
     """Write the ``new`` pieces as one pack (durable before the database records it), then in
     one transaction record them and touch the ``seen`` ones.  Returns the seen ones no longer
@@ -102,17 +125,40 @@ def _place(
     if not new and not seen:
         return set()
     placed = vault.put_pack([(b, pieces[b]) for b in new]) if new else []
-    rows = [
-        (account_id, blob_id, len(pieces[blob_id]), at.stored_size, now, at.pack_id, at.offset)
-        for blob_id, at in zip(new, placed, strict=True)
-    ]
+    records = ChunkRecords()
+    if placed:
+        pack_size = sum(at.stored_size for at in placed)
+        records.packs.append((account_id, placed[0].pack_id, pack_size, now))
+        records.chunks += [
+            (account_id, blob_id, len(pieces[blob_id]), at.stored_size, now, at.pack_id, at.offset)
+            for blob_id, at in zip(new, placed, strict=True)
+        ]
+    if later is not None:  # the caller records the new ones
+        later.packs += records.packs
+        later.chunks += records.chunks
+        records = ChunkRecords()
+        if not seen:
+            return set()
     with db.write() as s:
         touched = {str(row[0]) for row in select_in(s, _TOUCH, (now, account_id), sorted(seen))}
-        if rows:
-            pack_size = sum(at.stored_size for at in placed)
-            execute_many(s, _RECORD_PACK, [(account_id, placed[0].pack_id, pack_size, now)])
-            execute_many(s, _RECORD, rows)
+        record_chunks(s, records)
     return seen - touched
+
+
+def record_chunks(session: Session, records: ChunkRecords) -> None:
+    """Record chunks staged with ``later`` (:func:`put_chunks`), with their packs, inside the
+    caller's transaction."""
+    execute_many(session, _RECORD_PACK, records.packs)
+    execute_many(session, _RECORD, records.chunks)
+
+
+def record_later(db: Database, records: ChunkRecords) -> None:
+    """Record, in a transaction of their own, chunks staged with ``later`` for contents that
+    will not be committed after all (a batch that failed or was never stored): on the lists,
+    reclaiming deletes them once nothing uses them."""
+    if records.packs or records.chunks:
+        with db.write() as s:
+            record_chunks(s, records)
 
 
 _HAVE = "SELECT blob_id, last_used_at FROM chunks WHERE account_id = ? AND blob_id IN (*)"
@@ -236,14 +282,21 @@ _CONTENT_CHUNK_COLUMNS = ("content_id", "seq", "account_id", "blob_id", "offset"
 
 
 def stage_many(
-    db: Database, vault: Vault, account_id: int, clock: Clock, blobs: list[bytes]
+    db: Database,
+    vault: Vault,
+    account_id: int,
+    clock: Clock,
+    blobs: list[bytes],
+    *,
+    later: ChunkRecords | None = None,
 ) -> list[Staged]:
-    """Stage several small contents with one round of chunk writes (one flush to disk)."""
+    """Stage several small contents with one round of chunk writes (one flush to disk); with
+    ``later``, their new chunks are recorded by the caller (:func:`put_chunks`)."""
     chunker = Chunker(vault.key.chunker_secret)
     cuts = [[c.data for c in chunker.cut(data)] for data in blobs]
     hashes = [hashlib.sha256(data).digest() for data in blobs]  # before waiting for a writer
     stored = put_chunks(
-        db, vault, account_id, [p for pieces in cuts for p in pieces], clock.now_ms()
+        db, vault, account_id, [p for pieces in cuts for p in pieces], clock.now_ms(), later=later
     )
     result, at = [], 0
     for data, digest, pieces in zip(blobs, hashes, cuts, strict=True):

@@ -151,6 +151,8 @@ class _Importer:
         self.ingest, self.report, self.before_store = ingest, report, before_store
         self.staging = ThreadPoolExecutor(1, thread_name_prefix="strongroom-import-stage")
         self.ahead: _Ahead | None = None
+        self.next: _Ahead | None = None
+        """The batch to store now (until :meth:`_store_next` takes it)."""
         # Spooled parts are deleted beside the storing: an unlink can take a millisecond (a
         # filesystem mounted with online discard), and a batch frees hundreds of them.
         self.discarding = ThreadPoolExecutor(1, thread_name_prefix="strongroom-import-discard")
@@ -197,10 +199,14 @@ class _Importer:
         if batch:
             self.before_store(self.ingest)
             staging = self.staging.submit(self.ingest.stage, batch)
-            self._store_ahead()
-            self.ahead = (batch, staging, reactions)
+            # The batch staged before this one is stored now, and this one takes its place,
+            # held only by ``ahead``: if storing fails, :meth:`close` lets go of it.
+            self.next, self.ahead = self.ahead, (batch, staging, reactions)
+            del batch, staging
+            self._store_next()
         elif reactions:
-            self._store_ahead()
+            self.next, self.ahead = self.ahead, None
+            self._store_next()
             self._add_reactions(reactions)
 
     def _add_reactions(self, reactions: list[ReactionRecord]) -> None:
@@ -212,11 +218,11 @@ class _Importer:
         for _ in range(len({r.target_guid for r in reactions}) - found):
             self.report.skip("reaction-target-missing")
 
-    def _store_ahead(self) -> None:
-        if self.ahead is None:
+    def _store_next(self) -> None:
+        if self.next is None:
             return
-        batch, staging, reactions = self.ahead
-        self.ahead = None
+        batch, staging, reactions = self.next
+        self.next = None
         # The batch is let go of on another thread, with its spooled parts: freeing a batch's
         # records, items and outcomes (millions of objects in a large import) then runs while
         # this thread waits on the database.  Only ``done`` may hold them when it is handed over.
@@ -263,7 +269,8 @@ class _Importer:
     def finish(self) -> None:
         """Store everything taken so far."""
         self.flush()
-        self._store_ahead()
+        self.next, self.ahead = self.ahead, None
+        self._store_next()
         self.flush_calls()
 
     def close(self) -> None:
@@ -273,6 +280,8 @@ class _Importer:
             batch, staging, _ = self.ahead
             self.ahead = None
             wait([staging])
+            if staging.exception() is None:
+                self.ingest.release(staging.result())  # its pictures' chunks, on the lists
             _let_go([batch, staging])
         self.staging.shutdown(wait=True)
         self.discarding.shutdown(wait=True)

@@ -195,6 +195,10 @@ class StagedBatch:
 
     items: list[_Item]
     outcomes: list[Outcome | None]
+    chunks: content.ChunkRecords
+    """The small parts' new chunks, recorded by :meth:`Ingest.store` in the batch's own
+    transaction (so staging takes no turn at the write lock while the batch before it is being
+    stored), or by :meth:`Ingest.release` when the batch is not stored."""
 
 
 @dataclass
@@ -257,9 +261,10 @@ class Ingest:
         days = self.settings.retention_days
         return 0 if days is None else self.clock.now_ms() - days * DAY_MS
 
-    def _stage(self, items: list[_Item]) -> None:
-        """Store every part's bytes (small parts together, a few round trips per batch; large
-        ones streamed one by one), then fingerprint each message."""
+    def _stage(self, items: list[_Item], later: content.ChunkRecords) -> None:
+        """Store every part's bytes (small parts together, a few round trips per batch, their
+        chunks recorded ``later``; large ones streamed one by one), then fingerprint each
+        message."""
         items = [it for it in items if it.record.parts]  # most messages have none
         slots: list[list[content.Staged | None]] = [[None] * len(it.record.parts) for it in items]
         small: list[tuple[list[content.Staged | None], int, bytes]] = []
@@ -274,9 +279,9 @@ class Ingest:
                 small.append((slot, i, part.content.read()))
                 held += part.content.size
                 if held >= SMALL_PARTS_HELD:
-                    self._stage_small(small)
+                    self._stage_small(small, later)
                     small, held = [], 0
-        self._stage_small(small)
+        self._stage_small(small, later)
         for item, slot in zip(items, slots, strict=True):
             item.staged = [(p, st) for p, st in zip(item.record.parts, slot, strict=True) if st]
             if item.fingerprint:
@@ -286,11 +291,20 @@ class Ingest:
                 item.record.direction, item.sender, item.participants, item.body, media
             )
 
-    def _stage_small(self, small: list[tuple[list[content.Staged | None], int, bytes]]) -> None:
+    def _stage_small(
+        self,
+        small: list[tuple[list[content.Staged | None], int, bytes]],
+        later: content.ChunkRecords,
+    ) -> None:
         if not small:
             return
         staged = content.stage_many(
-            self.db, self.vault, self.account_id, self.clock, [data for _, _, data in small]
+            self.db,
+            self.vault,
+            self.account_id,
+            self.clock,
+            [data for _, _, data in small],
+            later=later,
         )
         for (slot, i, _), st in zip(small, staged, strict=True):
             slot[i] = st
@@ -321,21 +335,45 @@ class Ingest:
                 items.append(item)
             except StrongroomError as e:
                 outcomes[i] = _rejected(client_id, e.slug, e.detail)
-        self._stage(items)
-        return StagedBatch(items, outcomes)
+        staged = StagedBatch(items, outcomes, content.ChunkRecords())
+        try:
+            self._stage(items, staged.chunks)
+        except BaseException:
+            self.release(staged)
+            raise
+        return staged
 
     def store(self, staged: StagedBatch) -> list[Outcome]:
         """The second half of :meth:`add`: match and store a staged batch in one transaction
         (batches are stored in the order they were read).  Raises ServiceOff."""
         items, outcomes = staged.items, staged.outcomes
-        with self.db.write() as s:
-            free = usage.reserve(s, self.account_id, 0).free_bytes  # takes the account lock
-            if not s.scalar(select(Account.messages_enabled).where(Account.id == self.account_id)):
-                raise ServiceOff("the messages service was turned off")
-            new = self._match(s, items, outcomes)
-            self._store(s, new, outcomes, free)
-            self.state = changes.current_state(s, self.account_id)
+        try:
+            with self.db.write() as s:
+                free = usage.reserve(s, self.account_id, 0).free_bytes  # takes the account lock
+                if not s.scalar(
+                    select(Account.messages_enabled).where(Account.id == self.account_id)
+                ):
+                    raise ServiceOff("the messages service was turned off")
+                content.record_chunks(s, staged.chunks)
+                new = self._match(s, items, outcomes)
+                self._store(s, new, outcomes, free)
+                self.state = changes.current_state(s, self.account_id)
+        except BaseException:
+            self.release(staged)
+            raise
+        staged.chunks = content.ChunkRecords()
         return [o if o is not None else _rejected(None, "error", "not processed") for o in outcomes]
+
+    def release(self, staged: StagedBatch) -> None:
+        """Let go of a staged batch that will not be stored: its parts' new chunks are recorded
+        on their own, for reclaiming to delete once unused (without a record their pack would
+        be on no list).  If that fails too (the database is unwritable), the pack stays as
+        after a crash between its write and its record."""
+        chunks, staged.chunks = staged.chunks, content.ChunkRecords()
+        try:
+            content.record_later(self.db, chunks)
+        except Exception:  # noqa: BLE001 - the first failure is the one to report
+            pass
 
     def _match(self, s: Session, items: list[_Item], outcomes: list[Outcome | None]) -> list[_Item]:
         fps = {it.fingerprint for it in items}
