@@ -1,8 +1,8 @@
 """Storing and reading content: chunk, hash, encrypt as bytes arrive; stream back, with ranges.
 
-Writing happens in two steps.  *Staging* (:class:`Stager`, :func:`stage_bytes`) cuts the bytes
-into chunks, stores the chunks the account does not have yet (outside any long transaction: blob
-writes may be slow) and records each chunk's row at once (or, asked to, hands the rows to the
+Writing happens in two steps.  *Staging* (:class:`Stager`, :func:`stage`, :func:`stage_many`)
+cuts the bytes into chunks, stores the chunks the account does not have yet (outside any long
+transaction: blob writes may be slow) and records each chunk's row at once (or, asked to, hands the rows to the
 caller to record with the contents: :class:`ChunkRecords`).  *Committing* (:func:`commit`)
 then, inside the caller's transaction, finds or creates the content row that owns those chunks.
 
@@ -125,7 +125,7 @@ def _place(
     if not new and not seen:
         return set()
     placed = vault.put_pack([(b, pieces[b]) for b in new]) if new else []
-    records = ChunkRecords()
+    records = ChunkRecords() if later is None else later
     if placed:
         pack_size = sum(at.stored_size for at in placed)
         records.packs.append((account_id, placed[0].pack_id, pack_size, now))
@@ -134,11 +134,9 @@ def _place(
             for blob_id, at in zip(new, placed, strict=True)
         ]
     if later is not None:  # the caller records the new ones
-        later.packs += records.packs
-        later.chunks += records.chunks
-        records = ChunkRecords()
         if not seen:
             return set()
+        records = ChunkRecords()
     with db.write() as s:
         touched = {str(row[0]) for row in select_in(s, _TOUCH, (now, account_id), sorted(seen))}
         record_chunks(s, records)

@@ -152,7 +152,7 @@ class _Importer:
         self.staging = ThreadPoolExecutor(1, thread_name_prefix="strongroom-import-stage")
         self.ahead: _Ahead | None = None
         self.next: _Ahead | None = None
-        """The batch to store now (until :meth:`_store_next` takes it)."""
+        """The batch being stored (until :meth:`_store_ahead` takes it)."""
         # Spooled parts are deleted beside the storing: an unlink can take a millisecond (a
         # filesystem mounted with online discard), and a batch frees hundreds of them.
         self.discarding = ThreadPoolExecutor(1, thread_name_prefix="strongroom-import-discard")
@@ -198,15 +198,9 @@ class _Importer:
         reactions, self.reactions = self.reactions, []
         if batch:
             self.before_store(self.ingest)
-            staging = self.staging.submit(self.ingest.stage, batch)
-            # The batch staged before this one is stored now, and this one takes its place,
-            # held only by ``ahead``: if storing fails, :meth:`close` lets go of it.
-            self.next, self.ahead = self.ahead, (batch, staging, reactions)
-            del batch, staging
-            self._store_next()
+            self._store_ahead((batch, self.staging.submit(self.ingest.stage, batch), reactions))
         elif reactions:
-            self.next, self.ahead = self.ahead, None
-            self._store_next()
+            self._store_ahead(None)
             self._add_reactions(reactions)
 
     def _add_reactions(self, reactions: list[ReactionRecord]) -> None:
@@ -218,7 +212,11 @@ class _Importer:
         for _ in range(len({r.target_guid for r in reactions}) - found):
             self.report.skip("reaction-target-missing")
 
-    def _store_next(self) -> None:
+    def _store_ahead(self, then: _Ahead | None) -> None:
+        """Store the batch staged ahead; ``then`` (the batch being staged now, or None) takes
+        its place, held only by ``ahead``, so that :meth:`close` lets go of it if storing
+        fails."""
+        self.next, self.ahead = self.ahead, then
         if self.next is None:
             return
         batch, staging, reactions = self.next
@@ -269,8 +267,7 @@ class _Importer:
     def finish(self) -> None:
         """Store everything taken so far."""
         self.flush()
-        self.next, self.ahead = self.ahead, None
-        self._store_next()
+        self._store_ahead(None)
         self.flush_calls()
 
     def close(self) -> None:
