@@ -2,9 +2,10 @@
 
 Writing happens in two steps.  *Staging* (:class:`Stager`, :func:`stage`, :func:`stage_many`)
 cuts the bytes into chunks, stores the chunks the account does not have yet (outside any long
-transaction: blob writes may be slow) and records each chunk's row at once (or, asked to, hands the rows to the
-caller to record with the contents: :class:`ChunkRecords`).  *Committing* (:func:`commit`)
-then, inside the caller's transaction, finds or creates the content row that owns those chunks.
+transaction: blob writes may be slow) and records each chunk's row at once (or, asked to,
+hands the rows to the caller to record with the contents: :class:`ChunkRecords`).
+*Committing* (:func:`commit`) then, inside the caller's transaction, finds or creates the
+content row that owns those chunks.
 
 # Race: a chunk the stager finds already stored is "touched" (``last_used_at = now``) by an
 # UPDATE, in the transaction that records the new ones; reclaiming (``content/reclaim.py``)
