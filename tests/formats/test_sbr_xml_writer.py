@@ -89,6 +89,23 @@ def test_samples_survive_read_write_read(tmp_path, name):
         assert before.extra.items() <= after.extra.items()
 
 
+def test_every_attribute_of_a_full_file_is_written_back_as_it_was(tmp_path):
+    """The app's default values are not kept in ``extra`` (most of what a stored SMS held
+    besides its text), and the export still writes every attribute of every record as read."""
+    source = SAMPLES / "sms-backup-restore" / "sms_small.xml"
+    if not source.exists():
+        missing(f"sample file {source} is absent")
+    first = read_all(READER, source)
+    written = write_messages(first.messages, tmp_path / "again.xml")
+    before = [dict(e.attrib) for e in etree.parse(str(source)).getroot()]
+    after = [dict(e.attrib) for e in etree.parse(str(written)).getroot()]
+    assert len(before) == 12 and after == before
+    assert all(b["toa"] == "null" and b["locked"] == "0" for b in before)
+    assert not any({"toa", "locked", "sub_id"} & m.extra.keys() for m in first.messages)
+    kept = {k for m in first.messages for k in m.extra}
+    assert kept == {"readable_date", "contact_name", "service_center"}  # not the defaults
+
+
 def test_built_quirks_survive_read_write_read(tmp_path):
     text = smses(
         sms(body="emoji &#55357;&#56832; and &#x11;control", sim_slot="1"),

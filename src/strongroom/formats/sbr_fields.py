@@ -2,7 +2,8 @@
 
 Values are read as the app writes them: Android's own column values as text, the literal string
 ``null`` for an empty optional column.  Attributes we do not model are kept, raw, in the record's
-``extra`` so that an export writes them back unchanged.
+``extra`` so that an export writes them back unchanged (except values an export writes anyway,
+:data:`SMS_DEFAULTS`).
 """
 
 from __future__ import annotations
@@ -48,6 +49,54 @@ UNKNOWN_NAMES = frozenset({"(Unknown)", "null", ""})
 _BOX_OF_TEXT = {str(number): kind for number, kind in BOXES.items()}
 _FLAG_OF_TEXT = {"0": False, "1": True}
 """The values nearly every record has, looked up before they are parsed as integers."""
+
+UNKNOWN = "(Unknown)"
+"""The app's ``contact_name`` for a number not in the phone's contacts."""
+
+SMS_DEFAULTS = {
+    "protocol": "0",
+    "toa": "null",
+    "sc_toa": "null",
+    "service_center": "null",
+    "status": "-1",
+    "locked": "0",
+    "sub_id": "-1",
+    "contact_name": UNKNOWN,
+}
+"""What an export writes for these ``<sms>`` attributes when a record does not say otherwise.
+Read values equal to them are not kept in ``extra`` (an export writes them back all the same):
+nearly every record of a real file has them, and they were two thirds of a stored message's
+bytes after its text."""
+MMS_DEFAULTS = {
+    "rr": "null",
+    "ct_t": "application/vnd.wap.multipart.related",
+    "read_status": "null",
+    "seen": "1",
+    "sub_cs": "null",
+    "resp_st": "null",
+    "retr_st": "null",
+    "d_tm": "null",
+    "exp": "null",
+    "locked": "0",
+    "st": "null",
+    "retr_txt_cs": "null",
+    "retr_txt": "null",
+    "creator": "null",
+    "rpt_a": "null",
+    "ct_cls": "null",
+    "pri": "null",
+    "sub_id": "-1",
+    "tr_id": "null",
+    "resp_txt": "null",
+    "ct_l": "null",
+    "m_cls": "personal",
+    "d_rpt": "null",
+    "v": "18",
+    "contact_name": UNKNOWN,
+}
+""":data:`SMS_DEFAULTS` for ``<mms>``."""
+CALL_DEFAULTS = {"presentation": "1"}
+""":data:`SMS_DEFAULTS` for ``<call>`` (its ``contact_name`` is the record's name)."""
 
 SECONDS_BEFORE = 10**11
 """A time below this is in seconds (it would be March 1973 in milliseconds)."""
@@ -101,6 +150,14 @@ def extras(attrs: dict[str, str], mapped: frozenset[str]) -> dict[str, str]:
     return {k: v for k, v in attrs.items() if k not in mapped}
 
 
+def drop_defaults(attrs: dict[str, str], defaults: dict[str, str]) -> dict[str, str]:
+    """``attrs`` without the values an export would write anyway (:data:`SMS_DEFAULTS`)."""
+    for key, value in defaults.items():
+        if attrs.get(key) == value:
+            del attrs[key]
+    return attrs
+
+
 def sms_record(attrs: dict[str, str]) -> MessageRecord | str:
     """An ``<sms>`` as a record, or the reason it cannot be one.
 
@@ -130,7 +187,7 @@ def sms_record(attrs: dict[str, str]) -> MessageRecord | str:
         status=status,
         subject=optional(pop("subject", None)),
         source=SOURCE,
-        extra=attrs,
+        extra=drop_defaults(attrs, SMS_DEFAULTS),
     )
 
 
@@ -160,5 +217,5 @@ def call_record(attrs: dict[str, str]) -> CallRecord | str:
         type=call_type,
         name=None if name in UNKNOWN_NAMES else name,
         source=SOURCE,
-        extra=attrs,
+        extra=drop_defaults(attrs, CALL_DEFAULTS),
     )

@@ -18,10 +18,12 @@ from pybase64 import b64decode
 
 from strongroom.formats.mms_owner import FROM, INSERT_ADDRESS_TOKEN, MmsAddresses, split_addresses
 from strongroom.formats.sbr_fields import (
+    MMS_DEFAULTS,
     MMS_MAPPED,
     SOURCE,
     box,
     date_sent_ms,
+    drop_defaults,
     extras,
     flag,
     optional,
@@ -167,7 +169,7 @@ class MmsBuilder:
             if p.content_type == "text/plain" and isinstance(p.content, InlineContent)
         )
         addresses = self._addresses(addr_attrs, direction == "in")
-        extra = extras(attrs, MMS_MAPPED)
+        extra = drop_defaults(extras(attrs, MMS_MAPPED), MMS_DEFAULTS)
         if self.raw_addrs is not None:
             extra[ADDRS_KEY] = self.raw_addrs
         record = MessageRecord(

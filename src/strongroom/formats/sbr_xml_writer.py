@@ -24,11 +24,15 @@ from typing import BinaryIO
 from strongroom.formats.mms_owner import CC, FROM, INSERT_ADDRESS_TOKEN, TO
 from strongroom.formats.sbr_fields import (
     BOX_OF_STATUS,
+    CALL_DEFAULTS,
     CALL_MAPPED,
     CALL_TYPE_CODES,
+    MMS_DEFAULTS,
     MMS_MAPPED,
+    SMS_DEFAULTS,
     SMS_MAPPED,
     SOURCE,
+    UNKNOWN,
 )
 from strongroom.formats.sbr_mms import ADDRS_KEY, TEXT_PARTS
 from strongroom.messages.records import (
@@ -42,7 +46,6 @@ from strongroom.messages.records import (
 SLICE = 3 * 256 * 1024
 COUNT_WIDTH = 20
 DECLARATION = b"<?xml version='1.0' encoding='UTF-8' standalone='yes' ?>\n"
-UNKNOWN = "(Unknown)"
 
 SMS_ORDER = (
     "protocol address date type subject body toa sc_toa service_center read status locked "
@@ -199,22 +202,15 @@ def sms_attributes(record: MessageRecord) -> str:
     box = BOX_OF_STATUS.get(record.status) or (1 if record.direction == "in" else 2)
     extra = record.extra if record.source == SOURCE else {}
     values = {
-        "protocol": "0",
+        **SMS_DEFAULTS,
         "address": "~".join(record.participants) or (record.sender or ""),
         "date": str(record.date_ms),
         "type": str(box),
         "subject": record.subject if record.subject is not None else "null",
         "body": record.body,
-        "toa": "null",
-        "sc_toa": "null",
-        "service_center": "null",
         "read": "1" if record.read else "0",
-        "status": "-1",
-        "locked": "0",
         "date_sent": str(record.date_sent_ms or 0),
-        "sub_id": "-1",
         "readable_date": readable_date(record.date_ms),
-        "contact_name": UNKNOWN,
     }
     extra = {k: v for k, v in extra.items() if k not in SMS_MAPPED}
     return attributes(values, SMS_ORDER, extra)
@@ -225,42 +221,18 @@ def mms_attributes(record: MessageRecord, parts: list[PartRecord]) -> str:
     extra = record.extra if record.source == SOURCE else {}
     text_only = all(p.content_type in TEXT_PARTS for p in parts)
     values = {
+        **MMS_DEFAULTS,
         "date": str(record.date_ms),
-        "rr": "null",
         "sub": record.subject if record.subject is not None else "null",
-        "ct_t": "application/vnd.wap.multipart.related",
-        "read_status": "null",
-        "seen": "1",
         "msg_box": str(box),
         "address": "~".join(record.participants),
-        "sub_cs": "null",
-        "resp_st": "null",
-        "retr_st": "null",
-        "d_tm": "null",
         "text_only": "1" if text_only else "0",
-        "exp": "null",
-        "locked": "0",
         "m_id": record.guid or "null",
-        "st": "null",
-        "retr_txt_cs": "null",
-        "retr_txt": "null",
-        "creator": "null",
         "date_sent": str((record.date_sent_ms or 0) // 1000),
         "read": "1" if record.read else "0",
         "m_size": str(sum(p.content.size for p in parts)),
-        "rpt_a": "null",
-        "ct_cls": "null",
-        "pri": "null",
-        "sub_id": "-1",
-        "tr_id": "null",
-        "resp_txt": "null",
-        "ct_l": "null",
-        "m_cls": "personal",
-        "d_rpt": "null",
-        "v": "18",
         "m_type": "132" if record.direction == "in" else "128",
         "readable_date": readable_date(record.date_ms),
-        "contact_name": UNKNOWN,
     }
     extra = {k: v for k, v in extra.items() if k not in MMS_MAPPED}
     return attributes(values, MMS_ORDER, extra)
@@ -339,7 +311,7 @@ def call_attributes(record: CallRecord) -> str:
         "duration": str(record.duration_s),
         "date": str(record.date_ms),
         "type": extra.get("type") or str(CALL_TYPE_CODES[record.type]),
-        "presentation": "1",
+        **CALL_DEFAULTS,
         "readable_date": readable_date(record.date_ms),
         "contact_name": record.name or UNKNOWN,
     }
