@@ -36,10 +36,27 @@ def fingerprint(
     body: str,
     media_sha256: Iterable[bytes],
 ) -> bytes:
-    h = hashlib.blake2b(digest_size=16, person=b"strongroom-msg1")
-    # Each field followed by a NUL, hashed in one piece (an import fingerprints every message)
-    fields = (direction, sender or "", "\x1f".join(sorted(participants)), normalise_body(body))
-    h.update(("\x00".join(fields) + "\x00").encode())
+    return fingerprint_of_normalised(
+        direction, sender, sorted(participants), normalise_body(body), media_sha256
+    )
+
+
+def fingerprint_of_normalised(
+    direction: str,
+    sender: str | None,
+    sorted_participants: list[str],
+    normalised_body: str,
+    media_sha256: Iterable[bytes] = (),
+) -> bytes:
+    """:func:`fingerprint` of participants already sorted and a body already normalised (an
+    import fingerprints every message, and has done both)."""
+    # Each field followed by a NUL, hashed in one piece
+    data = "\x00".join(
+        (direction, sender or "", "\x1f".join(sorted_participants), normalised_body, "")
+    ).encode()
+    if not media_sha256:
+        return hashlib.blake2b(data, digest_size=16, person=b"strongroom-msg1").digest()
+    h = hashlib.blake2b(data, digest_size=16, person=b"strongroom-msg1")
     for digest in sorted(media_sha256):
         h.update(digest)
     return h.digest()

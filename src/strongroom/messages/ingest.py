@@ -90,10 +90,11 @@ _GONE = (
 
 
 _MESSAGE_COLUMNS = (
-    "id", "account_id", "conversation_id", "kind", "direction", "sender_id", "date",
-    "date_sent", "date_precision", "read", "status", "subject", "body", "part_count", "guid",
-    "reply_to_guid", "source", "fingerprint", "extra", "created_at",
+    "id", "conversation_id", "sender_id", "created_at", "account_id", "kind", "direction",
+    "date", "date_sent", "date_precision", "read", "status", "subject", "body", "part_count",
+    "guid", "reply_to_guid", "source", "fingerprint", "extra",
 )  # fmt: skip
+"""A message row's columns: the four :meth:`Ingest._store` knows, then :attr:`_Item.tail`."""
 
 _NO_EXTRA = JsonText("{}")
 
@@ -187,6 +188,9 @@ class _Item:
     extra: Any = None
     expired: bool = False
     """Older than the account keeps messages: stored only if the vault already has it."""
+    tail: tuple[Any, ...] = ()
+    """The message's row from ``account_id`` on (:data:`_MESSAGE_COLUMNS`), made once staged:
+    on the staging thread, while the batch before it is stored."""
 
 
 @dataclass
@@ -341,6 +345,8 @@ class Ingest:
         except BaseException:
             self.release(staged)
             raise
+        for item in items:
+            item.tail = self._tail(item)
         return staged
 
     def store(self, staged: StagedBatch) -> list[Outcome]:
@@ -376,18 +382,22 @@ class Ingest:
             pass
 
     def _match(self, s: Session, items: list[_Item], outcomes: list[Outcome | None]) -> list[_Item]:
-        fps = {it.fingerprint for it in items}
+        fps: set[bytes] | None = None
         stored: dict[bytes, list[tuple[int, int, str, bool]]] = defaultdict(list)
         if self.db.is_sqlite:
             found = self._stored_near(s, [it.record.date_ms for it in items])
         else:
+            fps = {it.fingerprint for it in items}
             result = s.connection().exec_driver_sql(_STORED, (list(fps), self.account_id))
             found = [tuple(row) for row in result]
-        for mid, fp, date, prec, read in found:
-            if bytes(fp) in fps:
-                stored[bytes(fp)].append((int(mid), int(date), str(prec), bool(read)))
+        if found:
+            fps = fps or {it.fingerprint for it in items}
+            for mid, fp, date, prec, read in found:
+                if bytes(fp) in fps:
+                    stored[bytes(fp)].append((int(mid), int(date), str(prec), bool(read)))
         gone: dict[bytes, list[tuple[int, int, int, str, str]]] = defaultdict(list)
         if s.execute(select(Gone.id).where(Gone.account_id == self.account_id).limit(1)).first():
+            fps = fps or {it.fingerprint for it in items}
             for gid, mid, fp, date, prec, reason in select_in(
                 s, _GONE, (self.account_id,), list(fps)
             ):
@@ -396,6 +406,8 @@ class Ingest:
             matches.sort()
         for tombs in gone.values():
             tombs.sort()
+        if not stored and not gone and not any(it.expired for it in items):
+            return items  # an import in date order: every batch is newer than what is stored
         new: list[_Item] = []
         mark_read: list[int] = []
         for it in items:
@@ -492,15 +504,19 @@ class Ingest:
         staged_parts: list[content.Staged] = []
         per_conv: dict[int, list[tuple[int, _Item]]] = defaultdict(list)
         created_convs: list[int] = []
+        known = self.threads.conversations
         for it, mid in zip(accepted, new_ids, strict=True):
             rec = it.record
-            cid, created = self.threads.conversation_id(
-                s, it.participants, rec.group_title, now, it.key
-            )
-            if created:
-                created_convs.append(cid)
+            cid = known.get(it.key)
+            if cid is None:
+                cid, created = self.threads.conversation_id(
+                    s, it.participants, rec.group_title, now, it.key
+                )
+                if created:
+                    created_convs.append(cid)
             per_conv[cid].append((mid, it))
-            rows.append(self._row(it, mid, cid, handle_ids, now))
+            sender = handle_ids[it.sender] if it.sender else None
+            rows.append((mid, cid, sender, now) + it.tail)
             for seq, (part, staged) in enumerate(it.staged):
                 parts.append(
                     {
@@ -538,18 +554,13 @@ class Ingest:
             )
         changes.record(s, self.account_id, "message", [(m, changes.CREATED) for m in new_ids], now)
 
-    def _row(
-        self, it: _Item, mid: int, cid: int, handle_ids: dict[str, int], now: int
-    ) -> tuple[Any, ...]:
-        """The message's row, in the order of :data:`_MESSAGE_COLUMNS`."""
+    def _tail(self, it: _Item) -> tuple[Any, ...]:
+        """The message's row from ``account_id`` on, in the order of :data:`_MESSAGE_COLUMNS`."""
         rec = it.record
         return (
-            mid,
             self.account_id,
-            cid,
             rec.kind,
             rec.direction,
-            handle_ids[it.sender] if it.sender else None,
             rec.date_ms,
             rec.date_sent_ms,
             rec.date_precision,
@@ -563,7 +574,6 @@ class Ingest:
             rec.source or self.source,
             it.fingerprint,
             it.extra,
-            now,
         )
 
     def _reaction_rows(

@@ -18,7 +18,7 @@ from functools import lru_cache
 from json.encoder import encode_basestring_ascii as _quoted
 
 from strongroom.errors import InvalidInput
-from strongroom.messages.fingerprints import fingerprint, is_media, normalise_body
+from strongroom.messages.fingerprints import fingerprint_of_normalised, is_media, normalise_body
 from strongroom.messages.handles import normalise, normalise_many
 from strongroom.messages.records import STATUSES, MessageRecord
 
@@ -124,21 +124,26 @@ def prepare(rec: MessageRecord, region: str, owner: set[str] | frozenset[str]) -
         raise InvalidInput("a message needs at least one participant besides the owner")
     participants.sort()
     body = rec.body
-    if not body.strip() and rec.kind == "mms":
+    kind = rec.kind
+    if kind != "mms":
+        body = normalise_body(body)  # as stored (an MMS keeps its text as it came)
+    elif not body.strip():
         body = "\n".join(
             p.content.read().decode("utf-8", "replace")
             for p in rec.parts
             if p.content_type.split(";")[0].strip().lower() == "text/plain"
         )
-    elif rec.kind != "mms":
-        body = normalise_body(body)  # as stored (an MMS keeps its text as it came)
-    has_media = any(is_media(p.content_type) for p in rec.parts)
+    has_media = rec.parts and any(is_media(p.content_type) for p in rec.parts)
     return Prepared(
         sender,
         participants,
         body,
-        participants_key(participants),
-        None if has_media else fingerprint(rec.direction, sender, participants, body, ()),
+        _key_of(tuple(participants)),  # sorted, and without duplicates
+        None
+        if has_media
+        else fingerprint_of_normalised(
+            rec.direction, sender, participants, body if kind != "mms" else normalise_body(body)
+        ),
         None,
         settings_key(region, owner),
     )
