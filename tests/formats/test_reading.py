@@ -98,6 +98,36 @@ def test_a_caller_that_stops_early_leaves_no_reader_behind(tmp_path: Path) -> No
     assert eventually(lambda: gone(pid) and pumps() == 0)
 
 
+def test_a_reader_started_early_is_the_one_that_reads(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(reading, "CHILD_ABOVE", 0)
+    path, other = sbr(tmp_path, 1000), write(tmp_path / "b.xml", smses(sms(body="b")))
+    reading.start_early(READERS["sbr-xml"], path)
+    (early,) = reading._early.values()
+    assert not gone(early.pid)  # loading its modules, then waiting for its options
+    with reading.batches(READERS["sbr-xml"], other, ReadOptions(), in_child=True) as source:
+        assert source.pid != early.pid  # another file: a process of its own
+        assert [r.body for batch in source.batches for r in batch] == ["b"]
+    with reading.batches(READERS["sbr-xml"], path, ReadOptions(), in_child=True) as source:
+        assert source.pid == early.pid
+        assert sum(len(batch) for batch in source.batches) == 1000
+    assert not reading._early and eventually(lambda: gone(early.pid) and pumps() == 0)
+
+
+def test_a_reader_started_early_and_never_used_ends_quietly(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(reading, "CHILD_ABOVE", 0)
+    reading.start_early(READERS["sbr-xml"], sbr(tmp_path, 10))
+    child = reading._early.popitem()[1]
+    child.stdin.close()  # what it sees when the caller ended without needing it
+    assert child.wait(30) == 0
+    assert child.stdout.read() == b""  # nothing sent, and no traceback (stderr is the test's)
+    child.stdout.close()
+
+
+def test_small_files_are_read_in_this_process(tmp_path: Path) -> None:
+    reading.start_early(READERS["sbr-xml"], sbr(tmp_path, 10))
+    assert not reading._early
+
+
 def test_a_reader_that_dies_is_a_clear_error(tmp_path: Path) -> None:
     path = sbr(tmp_path, 20_000)
     with pytest.raises(BadInput, match="sms.xml: the reader stopped unexpectedly"):

@@ -333,7 +333,7 @@ def test_large_files_are_read_in_a_child_process(
     runtime: Runtime, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     account = vault_user(runtime)
-    monkeypatch.setattr(imports, "CHILD_ABOVE", 0)
+    monkeypatch.setattr(reading, "CHILD_ABOVE", 0)
     seen: list[int] = []
     report = run_import(
         runtime, account, [sbr_file(tmp_path, n=30)], progress=lambda r: seen.append(r.bytes_read)
@@ -586,7 +586,7 @@ def test_messages_prepared_in_the_reading_process_are_stored_as_if_prepared_here
     here = vault_user(runtime, phone_numbers=["+15550100099"])
     beside = vault_user(runtime, "bob", phone_numbers=["+15550100099"])
     first = run_import(runtime, here, [path])
-    monkeypatch.setattr(imports, "CHILD_ABOVE", 0)
+    monkeypatch.setattr(reading, "CHILD_ABOVE", 0)
     second = run_import(runtime, beside, [path])
     assert (second.imported, second.skipped) == (first.imported, first.skipped) == (5, 1)
     assert second.skipped_list == first.skipped_list
@@ -605,7 +605,7 @@ def test_messages_prepared_under_other_settings_are_prepared_again(
         # As if the owner's number changed between reading and storing.
         return replace(real_read_options(*args, **kwargs), owner_numbers=())  # type: ignore[arg-type]
 
-    monkeypatch.setattr(imports, "CHILD_ABOVE", 0)
+    monkeypatch.setattr(reading, "CHILD_ABOVE", 0)
     monkeypatch.setattr(imports, "read_options", stale)
     run_import(runtime, account, [path])
     groups = {tuple(r[-1]) for r in stored_rows(runtime, account)}

@@ -53,12 +53,16 @@ def import_messages(
 ) -> None:
     """Import messages and calls from SMS Backup & Restore, iPhone backups, Messages databases
     and SMS Backup+ mail.  Importing the same messages again stores nothing twice."""
-    from strongroom.accounts.service import account_by_name
-    from strongroom.jobs.imports import reader_for, run_import
+    from strongroom.formats import reader_for, reading
 
+    readers = [reader_for(path, format_name) for path in paths]  # unknown files: before anything
     password = read_secret(True, "") if password_stdin else None
-    for path in paths:
-        reader_for(path, format_name)  # refuse unknown files before storing anything
+    # The first file's reading process starts on the other core while this one loads the rest
+    reading.start_early(readers[0], paths[0])
+
+    from strongroom.accounts.service import account_by_name
+    from strongroom.jobs.imports import run_import
+
     console = Console(stderr=True)
     with runtime(ctx) as rt:
         with rt.db.read() as s:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from strongroom.errors import InvalidInput
 from strongroom.formats.apple import APPLE_READERS
 from strongroom.formats.archive import ArchiveWriter
 from strongroom.formats.base import BadInput, Reader, ReadOptions, Writer
@@ -22,6 +23,7 @@ from strongroom.formats.sms_backup_plus_writer import SbpMboxWriter, render_mess
 from strongroom.formats.text_export import TextWriter
 
 __all__ = [
+    "FORMATS",
     "READERS",
     "WRITERS",
     "BadInput",
@@ -29,6 +31,7 @@ __all__ = [
     "Reader",
     "Writer",
     "detect",
+    "reader_for",
     "render_message",
 ]
 
@@ -69,3 +72,20 @@ def detect(path: Path) -> Reader:
         f"{path.name}: not a format Strongroom can import (known: {', '.join(sorted(READERS))}); "
         "name the format explicitly if it is one of them"
     )
+
+
+FORMATS = ("auto", *sorted(READERS))
+"""The names ``--format`` and the API take."""
+
+
+def reader_for(path: Path, format_name: str) -> Reader:
+    """The reader of ``path``: named (one of :data:`FORMATS`), or found by :func:`detect`.
+
+    Raises InvalidInput for an unknown format name, BadInput for a file no reader recognises.
+    """
+    if format_name == "auto":
+        return detect(path)
+    reader = READERS.get(format_name)
+    if reader is None:
+        raise InvalidInput(f"unknown format {format_name!r}; use one of {', '.join(FORMATS)}")
+    return reader

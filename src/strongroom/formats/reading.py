@@ -17,6 +17,7 @@ reading process's descriptor), for progress bars.
 
 from __future__ import annotations
 
+import atexit
 import gc
 import os
 import pickle
@@ -53,6 +54,20 @@ reader within a frame, and the storing thread waited for it after every batch (2
 200,000-message import; 0.7-0.9 s with 1 MiB)."""
 POSITION_EVERY = 0.2
 """Seconds a read position is reused for."""
+STREAMING = ("sbr-xml", "mbox", "messages-db", "eml")
+"""Readers run in a child process.  The iPhone backup reader is not among them: its decrypted
+attachment files live only as long as its reading does, so it runs beside the ingest."""
+CHILD_ABOVE = 4 * 1024 * 1024
+"""Inputs smaller than this are read in this process (a new process takes longer to start)."""
+
+
+def worth_a_child(reader: Reader, path: Path) -> bool:
+    """Whether ``path`` is read in a child process (see :data:`STREAMING`)."""
+    if reader.name not in STREAMING:
+        return False
+    if path.is_dir():
+        return True
+    return path.stat().st_size >= CHILD_ABOVE
 
 
 def _child(reader_name: str, path: str) -> None:
@@ -67,8 +82,12 @@ def _child(reader_name: str, path: str) -> None:
         _write_all(out, [len(frame).to_bytes(_LENGTH, "little"), frame])
 
     try:
+        options = pickle.load(sys.stdin.buffer)
+    except EOFError:
+        return  # started early (see start_early), and not wanted after all
+    try:
         with fewer_collections():
-            _read(reader_name, path, send)
+            _read(reader_name, path, options, send)
     except BadInput as e:
         send(("bad", (type(e).__name__, e.detail)))
     except BrokenPipeError:
@@ -77,8 +96,9 @@ def _child(reader_name: str, path: str) -> None:
         send(("bad", ("BadInput", f"{Path(path).name}: cannot be read ({e})")))
 
 
-def _read(reader_name: str, path: str, send: Callable[[tuple[str, Any]], None]) -> None:
-    options = pickle.load(sys.stdin.buffer)
+def _read(
+    reader_name: str, path: str, options: ReadOptions, send: Callable[[tuple[str, Any]], None]
+) -> None:
     region = options.default_region
     owner = frozenset(normalise_many(list(options.owner_numbers), region))
     batch: list[Record] = []
@@ -262,15 +282,45 @@ class _Pump(threading.Thread):
                 continue
 
 
-def _in_child(reader: Reader, path: Path, options: ReadOptions) -> Iterator[Source]:
+_early: dict[tuple[str, str], subprocess.Popen[bytes]] = {}
+"""Reading processes started by :func:`start_early`, by reader name and path."""
+
+
+def start_early(reader: Reader, path: Path) -> None:
+    """Start the process that will read ``path`` now, if it is to be read in one
+    (:func:`worth_a_child`): it loads its modules (a third of a second) while the caller
+    loads its own and opens the database, then waits for its options, which :func:`batches`
+    sends when it comes to ``path``.  A process not taken by then ends when this one does."""
+    key = (reader.name, str(path))
+    if key in _early or not worth_a_child(reader, path):
+        return
+    if not _early:
+        atexit.register(_stop_early)
+    _early[key] = _spawn(reader.name, path)
+
+
+def _stop_early() -> None:
+    for child in _early.values():
+        child.kill()
+        child.wait(10)
+    _early.clear()
+
+
+def _spawn(reader_name: str, path: Path) -> subprocess.Popen[bytes]:
     child = subprocess.Popen(
-        [sys.executable, "-m", __name__, reader.name, str(path)],
+        [sys.executable, "-m", __name__, reader_name, str(path)],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         bufsize=0,  # frames are read with plain reads (see _read_exactly)
     )
-    assert child.stdin is not None and child.stdout is not None
+    assert child.stdout is not None
     _widen(child.stdout)
+    return child
+
+
+def _in_child(reader: Reader, path: Path, options: ReadOptions) -> Iterator[Source]:
+    child = _early.pop((reader.name, str(path)), None) or _spawn(reader.name, path)
+    assert child.stdin is not None and child.stdout is not None
     pump = _Pump(child.stdout)
     try:
         pickle.dump(options, child.stdin)

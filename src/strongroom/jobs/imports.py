@@ -34,7 +34,7 @@ from strongroom.accounts.keys import vault_for
 from strongroom.accounts.models import Account
 from strongroom.content import store as content
 from strongroom.errors import InvalidInput, NotFound
-from strongroom.formats import READERS, BadInput, Reader, ReadOptions, detect, reading
+from strongroom.formats import FORMATS, BadInput, ReadOptions, detect, reader_for, reading
 from strongroom.formats.folders import check_name
 from strongroom.jobs import queue
 from strongroom.jobs.models import Job
@@ -59,15 +59,9 @@ million messages, 6,000 a batch stored them in 39-46 s against 44-50 s with 3,00
 with 12,000, but then the importing process alone peaked at 304 MB)."""
 PROBLEMS_KEPT = 200
 """Problems listed in a report (all are counted)."""
-STREAMING = ("sbr-xml", "mbox", "messages-db", "eml")
-CHILD_ABOVE = 4 * 1024 * 1024
-"""Inputs smaller than this are read in this process (a new process takes longer to start)."""
-"""Readers run in a child process.  The iPhone backup reader is not among them: its decrypted
-attachment files live only as long as its reading does, so it runs beside the ingest."""
 SEQUENTIAL = ("sbr-xml", "mbox")
 """Readers that read their file front to back, whose read position is their progress."""
 JOB_KIND = "import"
-FORMATS = ("auto", *sorted(READERS))
 
 ProgressHook = Callable[["ImportReport"], None]
 
@@ -304,24 +298,6 @@ def _scratch(rt: Runtime, prefix: str) -> Iterator[Path]:
         yield Path(folder)
 
 
-def _worth_a_child(reader: Reader, path: Path) -> bool:
-    if reader.name not in STREAMING:
-        return False
-    if path.is_dir():
-        return True
-    return path.stat().st_size >= CHILD_ABOVE
-
-
-def reader_for(path: Path, format_name: str) -> Reader:
-    """The reader of ``path``: named, or found by :func:`~strongroom.formats.detect`."""
-    if format_name == "auto":
-        return detect(path)
-    reader = READERS.get(format_name)
-    if reader is None:
-        raise InvalidInput(f"unknown format {format_name!r}; use one of {', '.join(FORMATS)}")
-    return reader
-
-
 def read_options(rt: Runtime, account_id: int, password: str | None, scratch: Path) -> ReadOptions:
     with rt.db.read() as s:
         account = s.get(Account, account_id)
@@ -386,7 +362,7 @@ def run_import(
             # separate messages (two "ok"s in one second); across inputs they are the same.
             ingest = Ingest(rt.db, vault, rt.clock, account_id, source=reader.name)
             importer = _Importer(ingest, report, turn_on)
-            in_child = _worth_a_child(reader, path)
+            in_child = reading.worth_a_child(reader, path)
             try:
                 with reading.batches(reader, path, options, in_child=in_child) as source:
                     for batch in source.batches:
