@@ -121,6 +121,31 @@ def test_two_writer_processes_never_duplicate_or_leave_a_gap_a_reader_could_skip
     assert seqs == list(range(1, 2 * per_writer + 1))
 
 
+def test_one_change_of_many_objects_is_stored_as_the_same_runs(runtime):
+    a, b = make_user(runtime, "alice"), make_user(runtime, "bob")
+    ids = [50_000 + 3 * i for i in range(changes.RUN * 2 + 7)]
+    _record(runtime, a, "item", [(1, UPDATED)])
+    _record(runtime, b, "item", [(1, UPDATED)])
+    _record(runtime, a, "item", [(i, CREATED) for i in ids])
+    with runtime.db.write() as s:
+        top = changes.record_all(s, b, "item", ids, CREATED, runtime.clock.now_ms())
+        assert changes.record_all(s, b, "item", [], CREATED, 0) == top == len(ids) + 1
+        with pytest.raises(ValueError):
+            changes.record_all(s, b, "item", ids, "created", 0)
+    with runtime.db.read() as s:
+        stored = {
+            account: s.execute(
+                select(Change.seq, Change.object_id, Change.change, Change.run_length)
+                .where(Change.account_id == account)
+                .order_by(Change.seq)
+            ).all()
+            for account in (a, b)
+        }
+    assert stored[a] == stored[b]
+    assert [r.run_length for r in stored[b]] == [1, changes.RUN, changes.RUN, 7]
+    assert sorted(_since(runtime, b, "item", 1, max_changes=5000).created) == ids
+
+
 def test_a_big_batch_is_kept_as_runs_and_read_back_one_position_at_a_time(runtime, clock):
     a = make_user(runtime)
     big = changes.RUN * 2 + 500

@@ -24,7 +24,7 @@ Records older than the history window are deleted by :func:`compact`, which rais
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from sqlalchemy import delete, func, select, update
@@ -75,25 +75,54 @@ def record(
         return current_state(session, account_id)
     if not _CHANGE_TYPES.issuperset(c for _, c in items):
         raise ValueError(f"unknown change type in {items[:3]}")
-    top = session.execute(
-        update(Account)
-        .where(Account.id == account_id)
-        .values(change_seq=Account.change_seq + len(items))
-        .returning(Account.change_seq)
-    ).scalar_one()
-    rows = []
-    seq = top - len(items) + 1
+    return _append(session, account_id, kind, _runs(items), len(items), now)
+
+
+def record_all(
+    session: Session, account_id: int, kind: str, object_ids: list[int], change: str, now: Millis
+) -> int:
+    """:func:`record` for one change of many objects (an import's new messages), cut into runs
+    without looking at each pair."""
+    if change not in _CHANGE_TYPES:
+        raise ValueError(f"unknown change type {change!r}")
+    if not object_ids:
+        return current_state(session, account_id)
+    runs = ((change, object_ids[at : at + RUN]) for at in range(0, len(object_ids), RUN))
+    return _append(session, account_id, kind, runs, len(object_ids), now)
+
+
+def _runs(items: list[tuple[int, str]]) -> Iterator[tuple[str, list[int]]]:
+    """Consecutive pairs of one change, at most :data:`RUN` at a time."""
     start = 0
     while start < len(items):
         change = items[start][1]
         end = start + 1
         while end < len(items) and end - start < RUN and items[end][1] == change:
             end += 1
-        ids = [oid for oid, _ in items[start:end]]
+        yield change, [oid for oid, _ in items[start:end]]
+        start = end
+
+
+def _append(
+    session: Session,
+    account_id: int,
+    kind: str,
+    runs: Iterable[tuple[str, list[int]]],
+    count: int,
+    now: Millis,
+) -> int:
+    top = session.execute(
+        update(Account)
+        .where(Account.id == account_id)
+        .values(change_seq=Account.change_seq + count)
+        .returning(Account.change_seq)
+    ).scalar_one()
+    rows = []
+    seq = top - count + 1
+    for change, ids in runs:
         more = _packed(ids[1:]) if len(ids) > 1 else None
         rows.append((account_id, seq, kind, ids[0], change, now, len(ids), more))
         seq += len(ids)
-        start = end
     insert_tuples(session, Change, _COLUMNS, rows)
     return int(top)
 

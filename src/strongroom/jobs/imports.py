@@ -234,13 +234,17 @@ class _Importer:
     ) -> None:
         report = self.report
         report.messages += len(batch)
+        statuses = [outcome.status for outcome in outcomes]
+        created, duplicates = statuses.count("created"), statuses.count("duplicate")
+        report.imported += created
+        report.duplicates += duplicates
         for (_, rec), outcome in zip(batch, outcomes, strict=True):
-            if outcome.status == "created":
-                report.imported += 1
+            if rec.parts and outcome.status == "created":
                 report.parts += len(rec.parts)
-            elif outcome.status == "duplicate":
-                report.duplicates += 1
-            else:
+        if created + duplicates == len(statuses):
+            return
+        for (_, rec), outcome in zip(batch, outcomes, strict=True):
+            if outcome.status not in ("created", "duplicate"):
                 problem = outcome.problem or {"code": "rejected", "detail": "not stored"}
                 report.skip(problem["code"], _describe(report.file, rec), problem["detail"])
 

@@ -552,7 +552,7 @@ class Ingest:
                 [(c, changes.CREATED) for c in created_convs],
                 now,
             )
-        changes.record(s, self.account_id, "message", [(m, changes.CREATED) for m in new_ids], now)
+        changes.record_all(s, self.account_id, "message", new_ids, changes.CREATED, now)
 
     def _tail(self, it: _Item) -> tuple[Any, ...]:
         """The message's row from ``account_id`` on, in the order of :data:`_MESSAGE_COLUMNS`."""
@@ -709,10 +709,11 @@ class Ingest:
     def _summarise(self, s: Session, per_conv: dict[int, list[tuple[int, _Item]]]) -> None:
         bumps = []
         for cid, stored in per_conv.items():
-            last_id, last = max(stored, key=lambda x: x[0])
-            unread = sum(
-                1 for _, it in stored if not it.record.read and it.record.direction == "in"
-            )
+            last_id, last = max(stored)  # by id: ids are unique, items never compared
+            unread = 0
+            for _, it in stored:
+                if not it.record.read and it.record.direction == "in":
+                    unread += 1
             snippet = threads.snippet_of(last.body, len(last.staged))
             bumps.append(threads.Bump(cid, len(stored), unread, last_id, snippet))
         threads.bump(s, bumps)
