@@ -15,8 +15,14 @@ T0 = 1_700_000_000_000
 
 
 def _slots(monkeypatch: pytest.MonkeyPatch, values: list[int]) -> None:
+    """The slots drawn next are ``values``, in order (a draw of 16 bits per slot at once, or
+    one at a time)."""
     given: Iterator[int] = iter(values)
-    monkeypatch.setattr(ids._random, "getrandbits", lambda bits: next(given))
+
+    def draw(bits: int) -> int:
+        return sum(next(given) << (16 * i) for i in range(bits // 16))
+
+    monkeypatch.setattr(ids._random, "getrandbits", draw)
 
 
 def test_a_stored_id_or_one_of_the_same_batch_is_drawn_again(

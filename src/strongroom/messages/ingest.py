@@ -130,9 +130,10 @@ class _Recent:
         self.held += 1
         self._let_go()
 
-    def update(self, values: list[int]) -> None:
-        """Many claims (a batch's new messages) at once."""
-        fresh = [v for v in dict.fromkeys(values) if v not in self.ids]
+    def update(self, values: list[int], *, new: bool = False) -> None:
+        """Many claims at once; ``new``: ids just allocated (a batch's new messages), which
+        no claim can hold yet and which differ from each other."""
+        fresh = list(values) if new else [v for v in dict.fromkeys(values) if v not in self.ids]
         if not fresh:
             return
         self.ids.update(fresh)
@@ -448,6 +449,8 @@ class Ingest:
         # Only seconds that stored ids could fall in: an import in date order (either way)
         # reads nothing, each batch being newer (or older) than everything stored before it.
         first, last = ids.date_of(lowest) // 1000, ids.date_of(highest) // 1000
+        if not dates_ms or min(dates_ms) // 1000 > last or max(dates_ms) // 1000 < first:
+            return []  # an import in date order: the batch is newer (or older) than all stored
         seconds = sorted({sec for d in dates_ms if first <= (sec := d // 1000) <= last})
         ranges: list[tuple[int, int]] = []
         for second in seconds:
@@ -533,7 +536,7 @@ class Ingest:
             if rec.reactions:
                 reactions += self._reaction_rows(s, rec.reactions, mid)
             outcomes[it.index] = Outcome(it.client_id, mid, "created")
-        self.claimed.update(new_ids)
+        self.claimed.update(new_ids, new=True)
         for row, content_id in zip(
             parts, content.commit_many(s, self.account_id, staged_parts, now), strict=True
         ):
