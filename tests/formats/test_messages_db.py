@@ -10,6 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from strongroom.formats import reading
 from strongroom.formats.base import BadInput, ReadOptions
 from strongroom.formats.messages_db import MessagesDbReader
 from strongroom.messages.records import (
@@ -259,6 +260,47 @@ def test_rows_still_in_the_wal_are_read_and_the_users_files_untouched(tmp_path: 
     assert [m.body for m in messages(read(upload / "chat.db"))] == ["checkpointed", "in wal"]
     after = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in upload.iterdir()}
     assert after == before
+
+
+def test_a_database_opened_ahead_of_its_options_reads_the_same(tmp_path: Path) -> None:
+    reader = MessagesDbReader()
+    db = MessagesDb(tmp_path / "sms.db")
+    chat = one_to_one(db)
+    for i in range(3):
+        db.message(chat, text=f"m{i}", handle_id=1, date=apple_ns(T0 + i))
+    db.close()
+    ahead = reader.open_ahead(db.path)
+    assert ahead is not None  # checked, before any option is known
+    records = list(reader.read(db.path, ReadOptions(), ahead=ahead))
+    assert records == read(db.path) and [m.body for m in messages(records)] == ["m0", "m1", "m2"]
+    with pytest.raises(sqlite3.ProgrammingError):
+        ahead.conn.execute("SELECT 1")  # closed when the reading ended
+
+    (tmp_path / "sms.db-wal").write_bytes(b"x" * 100)  # read from a copy in the scratch folder
+    assert reader.open_ahead(db.path) is None
+    (tmp_path / "sms.db-wal").unlink()
+    damaged = tmp_path / "damaged" / "sms.db"
+    damaged.parent.mkdir()
+    damaged.write_bytes(db.path.read_bytes()[: 4096 + 100])
+    assert reader.open_ahead(damaged) is None  # read() says why
+    with pytest.raises(BadInput, match="sms.db"):
+        read(damaged)
+
+
+def test_a_reading_process_reads_a_database_it_opened_while_waiting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(reading, "CHILD_ABOVE", 0)
+    db = MessagesDb(tmp_path / "sms.db")
+    chat = one_to_one(db)
+    for i in range(600):
+        db.message(chat, text=f"m{i}", handle_id=1, date=apple_ns(T0 + i))
+    db.close()
+    reader = MessagesDbReader()
+    reading.start_early(reader, db.path)
+    with reading.batches(reader, db.path, ReadOptions(), in_child=True) as source:
+        got = [r.body for batch in source.batches for r in batch if isinstance(r, MessageRecord)]
+    assert got == [f"m{i}" for i in range(600)]
 
 
 def test_a_database_without_message_tables_is_bad_input(tmp_path: Path) -> None:

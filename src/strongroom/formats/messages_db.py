@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
@@ -34,7 +35,13 @@ from strongroom.formats.attachment_paths import (
     guess_content_type,
 )
 from strongroom.formats.base import BadInput, ReadOptions
-from strongroom.formats.sqlite_files import MAGIC, SQLITE_ERRORS, open_untrusted, table_names
+from strongroom.formats.sqlite_files import (
+    MAGIC,
+    SQLITE_ERRORS,
+    logs_beside,
+    open_untrusted,
+    table_names,
+)
 from strongroom.formats.tapbacks import TAPBACKS, is_tapback, target_guid
 from strongroom.formats.typedstream import attributed_body_text
 from strongroom.messages.records import (
@@ -136,17 +143,57 @@ class MessagesDbReader:
                 return False
         return path.name in NAMES or {"message", "handle"} <= table_names(path)
 
-    def read(self, path: Path, options: ReadOptions) -> Iterator[Record]:
+    def open_ahead(self, path: Path) -> Opened | None:
+        """``path`` opened and checked before the read options are known, for :meth:`read`:
+        a reading process started early does this while its caller starts up (the integrity
+        check reads the whole file).  None when it cannot be done yet (a log beside the
+        database is read from a copy in the options' scratch folder) or fails (:meth:`read`
+        then reports why)."""
+        if logs_beside(path):
+            return None
+        closing = ExitStack()
+        try:
+            conn = closing.enter_context(open_untrusted(path, label=self.label or path.name))
+        except (BadInput, OSError):
+            closing.close()
+            return None
+        return Opened(conn, closing)
+
+    def read(
+        self, path: Path, options: ReadOptions, ahead: Opened | None = None
+    ) -> Iterator[Record]:
+        """The records of ``path``; ``ahead``: what :meth:`open_ahead` gave for it."""
         attachments = self.attachments
         if attachments is None:
             root = options.extra.get("attachments_root")
             attachments = folder_attachments(Path(root) if root else path.parent)
         name = self.label or path.name
-        with open_untrusted(path, scratch=options.scratch, label=name) as conn:
+        with (
+            _taken(ahead) if ahead else open_untrusted(path, scratch=options.scratch, label=name)
+        ) as conn:
             try:
                 yield from _Reading(conn, name, attachments, self.source).records()
             except SQLITE_ERRORS as e:
                 raise BadInput(f"{name}: reading stopped ({e})") from e
+
+
+@dataclass
+class Opened:
+    """A database opened and checked ahead of its reading (:meth:`MessagesDbReader.open_ahead`)."""
+
+    conn: sqlite3.Connection
+    closing: ExitStack
+
+    def close(self) -> None:
+        self.closing.close()
+
+
+@contextmanager
+def _taken(ahead: Opened) -> Iterator[sqlite3.Connection]:
+    try:
+        yield ahead.conn
+    finally:
+        ahead.close()
 
 
 def _tables(conn: sqlite3.Connection) -> set[str]:

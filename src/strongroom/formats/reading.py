@@ -81,13 +81,19 @@ def _child(reader_name: str, path: str) -> None:
         frame = pickle.dumps(item, protocol=pickle.HIGHEST_PROTOCOL)
         _write_all(out, [len(frame).to_bytes(_LENGTH, "little"), frame])
 
+    reader = READERS[reader_name]
+    # Work that needs no options, done while they are on their way (see start_early)
+    opener = getattr(reader, "open_ahead", None)
+    ahead = opener(Path(path)) if opener else None
     try:
         options = pickle.load(sys.stdin.buffer)
     except EOFError:
-        return  # started early (see start_early), and not wanted after all
+        if ahead is not None:
+            ahead.close()
+        return  # started early, and not wanted after all
     try:
         with fewer_collections():
-            _read(reader_name, path, options, send)
+            _read(reader, path, options, send, ahead)
     except BadInput as e:
         send(("bad", (type(e).__name__, e.detail)))
     except BrokenPipeError:
@@ -97,13 +103,22 @@ def _child(reader_name: str, path: str) -> None:
 
 
 def _read(
-    reader_name: str, path: str, options: ReadOptions, send: Callable[[tuple[str, Any]], None]
+    reader: Reader,
+    path: str,
+    options: ReadOptions,
+    send: Callable[[tuple[str, Any]], None],
+    ahead: Any = None,
 ) -> None:
     region = options.default_region
     owner = frozenset(normalise_many(list(options.owner_numbers), region))
     batch: list[Record] = []
     held = 0
-    for record in READERS[reader_name].read(Path(path), options):
+    records = (
+        reader.read(Path(path), options, ahead=ahead)  # type: ignore[call-arg]
+        if ahead is not None
+        else reader.read(Path(path), options)
+    )
+    for record in records:
         if isinstance(record, MessageRecord):
             held += _hold_or_spool(record, INLINE_PER_HANDOVER - held, options.scratch)
             attach(record, region, owner)  # on this core, not the storing one

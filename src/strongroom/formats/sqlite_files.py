@@ -84,8 +84,7 @@ def open_untrusted(
     """
     name = label or path.name
     _check_magic(path, name)
-    sidecars = [path.with_name(path.name + suffix) for suffix in ("-wal", "-journal")]
-    sidecars = [s for s in sidecars if s.is_file() and s.stat().st_size > 0]
+    sidecars = logs_beside(path)
     with tempfile.TemporaryDirectory(prefix="sqlite-", dir=scratch) as private:
         target = _private_copy(path, sidecars, Path(private), name) if sidecars else path
         conn = _connect(target, name)
@@ -96,6 +95,13 @@ def open_untrusted(
             except SQLITE_ERRORS as e:
                 raise BadInput(f"{name}: not a readable SQLite database ({e})") from e
             yield conn
+
+
+def logs_beside(path: Path) -> list[Path]:
+    """The database's write-ahead log or rollback journal, when there is one with something in
+    it: then it is read from a private copy (:func:`open_untrusted`)."""
+    logs = [path.with_name(path.name + suffix) for suffix in ("-wal", "-journal")]
+    return [log for log in logs if log.is_file() and log.stat().st_size > 0]
 
 
 def table_names(path: Path) -> set[str]:
