@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections import defaultdict, deque
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select, update
@@ -204,6 +204,10 @@ class StagedBatch:
     """The small parts' new chunks, recorded by :meth:`Ingest.store` in the batch's own
     transaction (so staging takes no turn at the write lock while the batch before it is being
     stored), or by :meth:`Ingest.release` when the batch is not stored."""
+    dates: list[int] = field(default_factory=list)
+    """The items' dates, in order (taken while staging)."""
+    with_parts: bool = True
+    """Whether any item has attachments (to weigh against the quota)."""
 
 
 @dataclass
@@ -348,6 +352,8 @@ class Ingest:
             raise
         for item in items:
             item.tail = self._tail(item)
+        staged.dates = [it.record.date_ms for it in items]
+        staged.with_parts = any(it.staged for it in items)
         return staged
 
     def store(self, staged: StagedBatch) -> list[Outcome]:
@@ -362,8 +368,9 @@ class Ingest:
                 ):
                     raise ServiceOff("the messages service was turned off")
                 content.record_chunks(s, staged.chunks)
-                new = self._match(s, items, outcomes)
-                self._store(s, new, outcomes, free)
+                new = self._match(s, items, outcomes, staged.dates)
+                dates = staged.dates if new is items else None
+                self._store(s, new, outcomes, free, dates, staged.with_parts)
                 self.state = changes.current_state(s, self.account_id)
         except BaseException:
             self.release(staged)
@@ -382,11 +389,13 @@ class Ingest:
         except Exception:  # noqa: BLE001 - the first failure is the one to report
             pass
 
-    def _match(self, s: Session, items: list[_Item], outcomes: list[Outcome | None]) -> list[_Item]:
+    def _match(
+        self, s: Session, items: list[_Item], outcomes: list[Outcome | None], dates: list[int]
+    ) -> list[_Item]:
         fps: set[bytes] | None = None
         stored: dict[bytes, list[tuple[int, int, str, bool]]] = defaultdict(list)
         if self.db.is_sqlite:
-            found = self._stored_near(s, [it.record.date_ms for it in items])
+            found = self._stored_near(s, dates)
         else:
             fps = {it.fingerprint for it in items}
             result = s.connection().exec_driver_sql(_STORED, (list(fps), self.account_id))
@@ -480,25 +489,37 @@ class Ingest:
         )
 
     def _store(
-        self, s: Session, items: list[_Item], outcomes: list[Outcome | None], free: int
+        self,
+        s: Session,
+        items: list[_Item],
+        outcomes: list[Outcome | None],
+        free: int,
+        dates: list[int] | None,
+        with_parts: bool,
     ) -> None:
+        """Store ``items`` (of ``dates``, when known) within ``free`` bytes of quota."""
         now = self.clock.now_ms()
         accepted: list[_Item] = []
         total = 0
-        for it in items:
-            size = sum(st.size for _, st in it.staged) if it.staged else 0
-            if size > free - total:
-                outcomes[it.index] = _rejected(
-                    it.client_id,
-                    "quota-exceeded",
-                    f"storing its {size} bytes of attachments would exceed the storage quota",
-                )
-                continue
-            total += size
-            accepted.append(it)
+        if free >= 0 and not with_parts:
+            accepted = items  # nothing to weigh against the quota
+        else:
+            for it in items:
+                size = sum(st.size for _, st in it.staged) if it.staged else 0
+                if size > free - total:
+                    outcomes[it.index] = _rejected(
+                        it.client_id,
+                        "quota-exceeded",
+                        f"storing its {size} bytes of attachments would exceed the storage quota",
+                    )
+                    continue
+                total += size
+                accepted.append(it)
         if not accepted:
             return
-        new_ids = ids.allocate(s, [it.record.date_ms for it in accepted])
+        if dates is None or accepted is not items:
+            dates = [it.record.date_ms for it in accepted]
+        new_ids = ids.allocate(s, dates)
         # The senders' handles (the rows name them); a new conversation makes its
         # participants' handles itself.
         handle_ids = self.threads.handle_ids(s, list({it.sender for it in accepted if it.sender}))
