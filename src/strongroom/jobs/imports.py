@@ -282,14 +282,32 @@ class _Importer:
         self.discarding.shutdown(wait=True)
 
 
+FREED_AT_ONCE = 256
+"""Entries of a batch's lists freed at a time (see :func:`_let_go`)."""
+
+
 def _let_go(done: list[Any]) -> None:
-    """Delete the spooled parts of a batch (``done[0]``), then drop what ``done`` holds, so
-    that the batch is freed here."""
+    """Delete the spooled parts of a batch (``done[0]``), then drop what ``done`` holds (the
+    batch, its staging's future, its outcomes), so that the batch is freed here.
+
+    The lists are emptied a slice at a time.  Freeing a whole batch is one cascade of
+    deallocations inside the interpreter, 5-9 ms of a 6,000-message batch with the interpreter
+    lock held, and the storing thread, coming back from the database, waited it out; between
+    slices the lock changes hands."""
     batch: list[tuple[str | None, MessageRecord]] = done[0]
     for _, rec in batch:
         for part in rec.parts:
             part.content.discard()
-    del batch
+    lists: list[list[Any]] = [batch, *(d for d in done[2:] if isinstance(d, list))]
+    staging = done[1] if len(done) > 1 else None
+    if isinstance(staging, Future) and staging.done() and staging.exception() is None:
+        staged = staging.result()
+        lists += [staged.items, staged.outcomes]
+        del staged
+    del batch, staging
+    for entries in lists:
+        while entries:
+            del entries[-FREED_AT_ONCE:]
     done.clear()
 
 
