@@ -82,9 +82,13 @@ def _child(reader_name: str, path: str) -> None:
         _write_all(out, [len(frame).to_bytes(_LENGTH, "little"), frame])
 
     reader = READERS[reader_name]
-    # Work that needs no options, done while they are on their way (see start_early)
+    # Work that needs no options, done while they are on their way (see start_early); if it
+    # fails, the reading does it again and reports why
     opener = getattr(reader, "open_ahead", None)
-    ahead = opener(Path(path)) if opener else None
+    try:
+        ahead = opener(Path(path)) if opener else None
+    except Exception:  # noqa: BLE001
+        ahead = None
     try:
         options = pickle.load(sys.stdin.buffer)
     except EOFError:
@@ -309,8 +313,8 @@ def start_early(reader: Reader, path: Path) -> None:
     key = (reader.name, str(path))
     if key in _early or not worth_a_child(reader, path):
         return
-    if not _early:
-        atexit.register(_stop_early)
+    atexit.unregister(_stop_early)  # registered once
+    atexit.register(_stop_early)
     _early[key] = _spawn(reader.name, path)
 
 
