@@ -126,7 +126,7 @@ def _place(
     if not new and not seen:
         return set()
     placed = vault.put_pack([(b, pieces[b]) for b in new]) if new else []
-    records = ChunkRecords() if later is None else later
+    records = ChunkRecords() if later is None else later  # later: the caller records them
     if placed:
         pack_size = sum(at.stored_size for at in placed)
         records.packs.append((account_id, placed[0].pack_id, pack_size, now))
@@ -134,13 +134,12 @@ def _place(
             (account_id, blob_id, len(pieces[blob_id]), at.stored_size, now, at.pack_id, at.offset)
             for blob_id, at in zip(new, placed, strict=True)
         ]
-    if later is not None:  # the caller records the new ones
-        if not seen:
-            return set()
-        records = ChunkRecords()
+    if not seen and later is not None:
+        return set()
     with db.write() as s:
         touched = {str(row[0]) for row in select_in(s, _TOUCH, (now, account_id), sorted(seen))}
-        record_chunks(s, records)
+        if later is None:
+            record_chunks(s, records)
     return seen - touched
 
 

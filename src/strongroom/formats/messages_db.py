@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
@@ -168,9 +168,7 @@ class MessagesDbReader:
             root = options.extra.get("attachments_root")
             attachments = folder_attachments(Path(root) if root else path.parent)
         name = self.label or path.name
-        with (
-            _taken(ahead) if ahead else open_untrusted(path, scratch=options.scratch, label=name)
-        ) as conn:
+        with ahead or open_untrusted(path, scratch=options.scratch, label=name) as conn:
             try:
                 yield from _Reading(conn, name, attachments, self.source).records()
             except SQLITE_ERRORS as e:
@@ -179,21 +177,20 @@ class MessagesDbReader:
 
 @dataclass
 class Opened:
-    """A database opened and checked ahead of its reading (:meth:`MessagesDbReader.open_ahead`)."""
+    """A database opened and checked ahead of its reading (:meth:`MessagesDbReader.open_ahead`):
+    as a context, its connection, closed at the end of the block."""
 
     conn: sqlite3.Connection
     closing: ExitStack
 
+    def __enter__(self) -> sqlite3.Connection:
+        return self.conn
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def close(self) -> None:
         self.closing.close()
-
-
-@contextmanager
-def _taken(ahead: Opened) -> Iterator[sqlite3.Connection]:
-    try:
-        yield ahead.conn
-    finally:
-        ahead.close()
 
 
 def _tables(conn: sqlite3.Connection) -> set[str]:

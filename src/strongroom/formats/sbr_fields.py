@@ -45,13 +45,12 @@ CALL_TYPE_CODES: dict[CallType, int] = {
 SMS_MAPPED = frozenset({"address", "date", "type", "subject", "body", "read", "date_sent"})
 MMS_MAPPED = frozenset({"date", "date_sent", "msg_box", "read", "sub", "m_id"})
 CALL_MAPPED = frozenset({"number", "duration", "date", "type", "contact_name"})
-UNKNOWN_NAMES = frozenset({"(Unknown)", "null", ""})
+UNKNOWN = "(Unknown)"
+"""The app's ``contact_name`` for a number not in the phone's contacts."""
+UNKNOWN_NAMES = frozenset({UNKNOWN, "null", ""})
 _BOX_OF_TEXT = {str(number): kind for number, kind in BOXES.items()}
 _FLAG_OF_TEXT = {"0": False, "1": True}
 """The values nearly every record has, looked up before they are parsed as integers."""
-
-UNKNOWN = "(Unknown)"
-"""The app's ``contact_name`` for a number not in the phone's contacts."""
 
 SMS_DEFAULTS = {
     "protocol": "0",

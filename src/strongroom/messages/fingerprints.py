@@ -54,8 +54,6 @@ def fingerprint_of_normalised(
     data = "\x00".join(
         (direction, sender or "", "\x1f".join(sorted_participants), normalised_body, "")
     ).encode()
-    if not media_sha256:
-        return hashlib.blake2b(data, digest_size=16, person=b"strongroom-msg1").digest()
     h = hashlib.blake2b(data, digest_size=16, person=b"strongroom-msg1")
     for digest in sorted(media_sha256):
         h.update(digest)

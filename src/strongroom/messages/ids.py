@@ -46,7 +46,7 @@ def allocate(session: Session, dates: list[int]) -> list[int]:
     # allocates thousands of ids at a time
     count = len(dates)
     slots = struct.unpack(f"<{count}H", slot(16 * count).to_bytes(2 * count, "little"))
-    ids = [(min(max(d, 0), _MAX_DATE) << SLOT_BITS) | s for d, s in zip(dates, slots, strict=True)]
+    ids = [make_id(d, s) for d, s in zip(dates, slots, strict=True)]
     lowest, highest = session.connection().exec_driver_sql(_BOUNDS).one()
     if lowest is None:
         lowest, highest = 1, 0  # nothing stored
