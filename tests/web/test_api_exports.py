@@ -199,7 +199,11 @@ def test_a_client_that_goes_away_stops_the_export(runtime, connect):
         slow.stream("GET", "/api/v1/export", params={"format": "archive"}) as r,
     ):
         assert r.status_code == 200
-        next(r.iter_raw(64 * 1024))
+        # Held, not a temporary: a dropped iterator is closed at once, and with it the
+        # connection, so the export could end before the check below.
+        chunks = r.iter_raw(64 * 1024)
+        next(chunks)
+        time.sleep(0.5)  # the writer is still waiting on the client, not finished
         assert _export_threads() == before + 1
     deadline = time.monotonic() + 15
     while _export_threads() > before and time.monotonic() < deadline:
