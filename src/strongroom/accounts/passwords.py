@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
@@ -12,8 +14,13 @@ MAX_LENGTH = 1024
 
 # OWASP Password Storage Cheat Sheet (2024): argon2id, 19 MiB, 2 iterations, 1 lane.
 _HASHER = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
-# Verified against when the user does not exist, so that timing does not reveal user IDs.
-_DUMMY_HASH = _HASHER.hash("strongroom-no-such-user")
+
+
+@cache
+def _dummy_hash() -> str:
+    """Verified against when the user does not exist, so that timing does not reveal user IDs.
+    Made when first needed: a command that checks no password does not pay for it."""
+    return _HASHER.hash("strongroom-no-such-user")
 
 
 def check_policy(password: str) -> None:
@@ -33,7 +40,8 @@ def hash_password(password: str) -> str:
 def verify_password(password_hash: str | None, password: str) -> bool:
     """True if ``password`` matches; with no hash, spend the same time and answer False."""
     try:
-        return _HASHER.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        matches = _HASHER.verify(password_hash or _dummy_hash(), password)
+        return matches and password_hash is not None
     except (VerificationError, InvalidHashError):
         return False
 
