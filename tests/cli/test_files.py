@@ -98,3 +98,10 @@ def test_wrong_password_and_missing_files_are_one_line_errors(runtime, server, t
         stdin=PASSWORD + "\n",
     )
     assert r.returncode == 4 and "no folder" in r.stderr
+    # An answer of the server's own (here 404 for an id no file has) is one line too, with the
+    # exit code of its kind
+    r = run_cli(
+        "files", "get", "99999999", "--user", "alice", "--out", str(tmp_path / "o"), env=env
+    )
+    assert r.returncode == 4, r.stderr
+    assert "server answered 404" in r.stderr and "Traceback" not in r.stderr

@@ -13,7 +13,6 @@ import typer
 from strongroom import __version__
 from strongroom.cli import exports, files, imports, serve, storage, users, worker
 from strongroom.cli.context import Context
-from strongroom.client import ApiError
 from strongroom.errors import StrongroomError
 
 app = typer.Typer(
@@ -76,7 +75,12 @@ def _run() -> None:
     except StrongroomError as e:
         print(f"strongroom: error: {e.detail}", file=sys.stderr)  # noqa: T201
         sys.exit(e.exit_code)
-    except ApiError as e:
+    except Exception as e:
+        # Only the commands that talk to a server load the client library (it brings httpx),
+        # and only they can have raised its errors
+        api = sys.modules.get("strongroom.client.api")
+        if api is None or not isinstance(e, api.ApiError):
+            raise
         detail = e.problem.get("detail") or e.code
         print(f"strongroom: error: {detail} (server answered {e.status})", file=sys.stderr)  # noqa: T201
         sys.exit(_API_EXIT.get(e.status, 1))

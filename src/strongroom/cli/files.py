@@ -13,6 +13,7 @@ import os
 import platform
 import socket
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
@@ -26,13 +27,11 @@ from rich.progress import (
 from rich.table import Table
 
 from strongroom.cli.context import obj, read_secret
-from strongroom.client import ApiError, Client
-from strongroom.client.backup import backup, scan
-from strongroom.client.credentials import config_dir, load_token, save_token
-from strongroom.client.state import BackupState
-from strongroom.client.uploads import download
 from strongroom.errors import InvalidInput, NotAuthenticated, NotFound
 from strongroom.units import human_bytes
+
+if TYPE_CHECKING:
+    from strongroom.client import Client
 
 app = typer.Typer(help="Back up, list and fetch locker files (over HTTP).", no_args_is_help=True)
 share_app = typer.Typer(help="Share locker items by link.", no_args_is_help=True)
@@ -61,6 +60,11 @@ def _platform() -> str:
 
 def connect(ctx: typer.Context, server: str | None, user: str, password_stdin: bool) -> Client:
     """A signed-in client: the saved device token, or a new device registered with the password."""
+    # The client library (and httpx) loads here, not with the CLI: the server's own commands
+    # (import, export, serve...) never need it
+    from strongroom.client import ApiError, Client
+    from strongroom.client.credentials import load_token, save_token
+
     if server is None:
         settings = obj(ctx).settings()
         server = f"http://{settings.host}:{settings.port}"
@@ -117,6 +121,10 @@ def put(
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
         raise InvalidInput(f"no such file or folder: {missing[0]}")
+    from strongroom.client.backup import backup, scan
+    from strongroom.client.credentials import config_dir
+    from strongroom.client.state import BackupState
+
     client = connect(ctx, server, user, password_stdin)
     key = hashlib.sha256(f"{client.base_url}|{user}".encode()).hexdigest()[:16]
     state = BackupState(config_dir() / f"backup-{key}.db")
@@ -185,6 +193,8 @@ def get(
     password_stdin: bool = PASSWORD,
 ) -> None:
     """Download a file from the locker."""
+    from strongroom.client.uploads import download
+
     client = connect(ctx, server, user, password_stdin)
     try:
         found = _find(client, target)
@@ -259,6 +269,8 @@ def create_share(
     """Make a share link and print its address."""
     if sum(x is not None for x in (file, folder, album)) != 1:
         raise InvalidInput("name exactly one of --file, --folder or --album")
+    from strongroom.client import ApiError
+
     client = connect(ctx, server, user, password_stdin)
     try:
         if file is not None:
