@@ -16,6 +16,9 @@ reading process every 50 ms.  The floors, each in its own process:
 * insert: the same number of rows inserted with plain sqlite3 ``executemany`` into a messages
   table with the conversation index, in one transaction.
 
+Each measurement starts on a quiet disk (``sync`` first): what one leaves for the kernel to
+write back would otherwise slow the next.  Each run's data folder is deleted after its floors.
+
 The package's modules are compiled to bytecode first, as an installed package's are: where
 ``PYTHONDONTWRITEBYTECODE`` is set (this project's machines set it), each run would otherwise
 compile them again, a fifth of a second in each of its two processes.
@@ -33,6 +36,7 @@ import argparse
 import compileall
 import json
 import os
+import shutil
 import sqlite3
 import statistics
 import subprocess
@@ -196,6 +200,14 @@ def report(name: str, ours: dict[str, float], parse_s: float, insert_s: float) -
     return ours["seconds"] / floor
 
 
+def settle() -> None:
+    """Let the disk go quiet before the next measurement: an import leaves a gigabyte or more
+    for the kernel to write back (its attachments), and that writing, left to run on, slowed
+    whatever came next (the floors, the next run) by up to half."""
+    os.sync()
+    time.sleep(1)
+
+
 def measure(
     title: str, kind: str, path: Path, tmp: Path, database_url: str | None, runs: int
 ) -> None:
@@ -205,8 +217,13 @@ def measure(
     for run in range(runs):
         work = tmp / f"{kind}-{run}"
         work.mkdir()
+        settle()
         ours = run_import(path, work, database_url)
-        parse_s, insert_s = in_child(kind, path), insert_floor(int(ours["messages"]), work)
+        settle()
+        parse_s = in_child(kind, path)
+        settle()
+        insert_s = insert_floor(int(ours["messages"]), work)
+        shutil.rmtree(work)
         ratios.append(report(f"{title}, run {run + 1} of {runs}", ours, parse_s, insert_s))
         speeds.append(ours["messages"] / ours["seconds"])
     if runs > 1:
