@@ -53,6 +53,9 @@ import import_messages_db  # noqa: E402
 import import_parse  # noqa: E402
 
 STRONGROOM = [sys.executable, "-m", "strongroom"]
+INPUTS = "v2"
+"""In the inputs' names, so that inputs kept from an earlier generator are not reused (v2: a
+picture of its own for every MMS and attachment, random iMessage guids)."""
 
 
 _CHILDREN_FILES = Path(f"/proc/self/task/{os.getpid()}/children").exists()
@@ -246,14 +249,14 @@ def main() -> None:
         inputs = args.keep or Path(tmp)
         inputs.mkdir(parents=True, exist_ok=True)
         if args.only != "db":
-            xml = inputs / f"sms-{args.messages}.xml"
+            xml = inputs / f"sms-{args.messages}-{INPUTS}.xml"
             if not xml.exists():
                 print(f"generating {xml} ...", flush=True)
                 import_parse.generate(xml, args.messages)
             title = f"SMS Backup & Restore XML ({xml.stat().st_size / 1e9:.2f} GB)"
             measure(title, "xml", xml, Path(tmp), args.database_url, args.runs)
         if args.only != "xml":
-            db = inputs / f"db-{args.db_messages}" / "sms.db"
+            db = inputs / f"db-{args.db_messages}-{INPUTS}" / "sms.db"
             if not db.exists():
                 db.parent.mkdir(parents=True, exist_ok=True)
                 print(f"generating {db} ...", flush=True)

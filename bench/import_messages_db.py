@@ -18,6 +18,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -26,6 +27,16 @@ sys.path.insert(0, str(ROOT))
 from tests.formats.apple_fixtures import MessagesDb, apple_ns, attributed_body  # noqa: E402
 
 WORDS = "ok see you at the station tomorrow lunch running late 🙂 sounds good call me".split()
+
+
+PICTURE = 20_000
+"""Bytes of each attached picture."""
+
+
+def _guid(rng: random.Random) -> str:
+    """A message guid as iMessage makes them: a random UUID, so that the guid index takes its
+    rows all over (not one after the other, as counted ones would)."""
+    return str(uuid.UUID(int=rng.getrandbits(128), version=4)).upper()
 
 
 def generate(path: Path, count: int) -> None:
@@ -40,9 +51,9 @@ def generate(path: Path, count: int) -> None:
     ]
     folder = path.parent / "Attachments" / "ab"
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "p.jpg").write_bytes(b"\xff\xd8" + bytes(20_000))
     t0 = 1_600_000_000_000
     rows, joins, attachments = [], [], []
+    guids = [""] + [_guid(rng) for _ in range(count)]
     for rowid in range(1, count + 1):
         chat = rng.randrange(len(chats))  # each message in a chat, from one of its members
         text = " ".join(rng.choices(WORDS, k=rng.randint(2, 25)))
@@ -55,7 +66,7 @@ def generate(path: Path, count: int) -> None:
         rows.append(
             (
                 rowid,
-                f"GUID-{rowid:09d}",
+                guids[rowid],
                 None if blob_only else text,
                 attributed_body(text),
                 rng.choice(members[chat]),
@@ -63,7 +74,7 @@ def generate(path: Path, count: int) -> None:
                 apple_ns(t0 + rowid * 60_000),
                 rng.random() < 0.5,
                 1,
-                f"p:0/GUID-{rowid - 1:09d}" if tapback else None,
+                f"p:0/{guids[rowid - 1]}" if tapback else None,
                 2000 if tapback else 0,
                 int(picture),
             )
@@ -76,8 +87,9 @@ def generate(path: Path, count: int) -> None:
         rows,
     )
     db.conn.executemany("INSERT INTO chat_message_join (chat_id, message_id) VALUES (?, ?)", joins)
-    for rowid in attachments:
-        db.attachment(rowid, "~/Library/SMS/Attachments/ab/p.jpg", "image/jpeg", "p.jpg")
+    for rowid in attachments:  # each its own picture, as on a phone (none stored twice)
+        (folder / f"p{rowid}.jpg").write_bytes(b"\xff\xd8" + rng.randbytes(PICTURE))
+        db.attachment(rowid, f"~/Library/SMS/Attachments/ab/p{rowid}.jpg", "image/jpeg", "p.jpg")
     db.close()
 
 
