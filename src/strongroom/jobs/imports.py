@@ -39,7 +39,6 @@ from strongroom.formats.folders import check_name
 from strongroom.jobs import queue
 from strongroom.jobs.models import Job
 from strongroom.jobs.runner import JobContext
-from strongroom.locker import uploads
 from strongroom.messages import housekeeping
 from strongroom.messages.ingest import Ingest, Outcome, StagedBatch
 from strongroom.messages.records import (
@@ -602,6 +601,8 @@ def import_job(ctx: JobContext) -> dict[str, Any]:
         raise
     _forget_password(rt, ctx.job.id)
     if payload.get("upload"):
+        from strongroom.locker import uploads  # noqa: PLC0415 - the command line never needs it
+
         with rt.db.write() as s:
             uploads.release(s, account_id, str(payload["upload"]))  # its bytes are imported
     ctx.progress(**_progress_of(report, done=True))
