@@ -9,7 +9,12 @@ from alembic.migration import MigrationContext
 from strongroom.migrations.metadata import target_metadata
 
 # Structures that only exist in SQL for one dialect, outside the ORM models.
-SEARCH_ONLY = {"messages_fts", "ix_messages_search", "ix_messages_account_fingerprint"}
+SEARCH_ONLY = {
+    "messages_fts",
+    "ix_messages_search",
+    "ix_messages_account_fingerprint",
+    "ix_messages_account_guid",
+}
 
 
 def _ours(obj, name, type_, reflected, compare_to):
@@ -42,6 +47,14 @@ def test_only_postgresql_indexes_message_fingerprints(runtime):
     with runtime.db.engine.connect() as conn:
         names = {i["name"] for i in inspect(conn).get_indexes("messages")}
     assert ("ix_messages_account_fingerprint" in names) is not runtime.db.is_sqlite
+
+
+def test_only_postgresql_indexes_message_guids(runtime):
+    from sqlalchemy import inspect
+
+    with runtime.db.engine.connect() as conn:
+        names = {i["name"] for i in inspect(conn).get_indexes("messages")}
+    assert ("ix_messages_account_guid" in names) is not runtime.db.is_sqlite
 
 
 def test_the_change_log_keeps_its_rows_when_rebuilt_without_rowid_and_back(tmp_path):

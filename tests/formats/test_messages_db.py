@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from strongroom.formats import reading
+from strongroom.formats import messages_db, reading
 from strongroom.formats.base import BadInput, ReadOptions
 from strongroom.formats.messages_db import MessagesDbReader
 from strongroom.messages.records import (
@@ -152,6 +152,31 @@ def test_tapbacks_become_reactions_on_their_target_not_messages(db: MessagesDb) 
         (target, "🧗", "+15550100001", False),
     ]
     assert reactions[0].date_ms == T0 + 1
+    # Each carries its target's date, by which the vault finds the target.
+    assert {r.target_date_ms for r in reactions} == {messages(records)[0].date_ms}
+
+
+def test_tapbacks_carry_their_targets_dates_looked_up_a_few_at_a_time(
+    db: MessagesDb, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(messages_db, "_TARGETS_AT_ONCE", 2)  # lookups of two, and a rest of one
+    chat = one_to_one(db)
+    for i in range(3):
+        db.message(chat, guid=f"T{i}", text=f"m{i}", handle_id=1, date=apple_ns(T0 + i * 1000))
+        db.message(chat, text="", is_from_me=1, associated_message_guid=f"p:0/T{i}",
+                   associated_message_type=2001, date=apple_ns(T0 + i * 1000 + 500))  # fmt: skip
+    db.message(chat, text="", is_from_me=1, associated_message_guid="p:0/GONE",
+               associated_message_type=2001, date=apple_ns(T0 + 9000))  # fmt: skip
+    db.close()
+    records = read(db.path)
+    reactions = [r for r in records if isinstance(r, ReactionRecord)]
+    assert [(r.target_guid, r.target_date_ms) for r in reactions] == [
+        ("T0", T0),
+        ("T1", T0 + 1000),
+        ("T2", T0 + 2000),
+        ("GONE", None),  # not in the database: the vault looks for it by guid alone
+    ]
+    assert [m.body for m in messages(records)] == ["m0", "m1", "m2"]
 
 
 def test_reply_links_to_its_thread_originator(db: MessagesDb) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from strongroom.accounts.keys import vault_for
+from strongroom.messages import ingest
 from strongroom.messages.ingest import Ingest
 from strongroom.messages.models import Handle, Message, Reaction
 from strongroom.messages.records import MessageRecord, ReactionRecord
@@ -77,3 +78,52 @@ def test_the_latest_record_of_each_sender_and_reaction_is_what_stays(runtime: Ru
     # A later removal in a later batch takes a stored reaction away.
     assert _ingest(runtime, account).add_reactions([tap("G2", "laugh", 40, removed=True)]) == 1
     assert _reactions(runtime) == expected[:2]
+
+
+def test_tapbacks_find_their_targets_by_the_targets_dates(runtime: Runtime) -> None:
+    """A reader that knows a target's date sends it along; SQLite, which keeps no index of
+    guids, then reads only the messages of the seconds around it (PostgreSQL asks its index)."""
+    account = vault_user(runtime)
+    store_records(
+        runtime,
+        account,
+        [
+            MessageRecord(
+                "imessage",
+                "in",
+                T0 + i * 60_000,
+                f"m{i}",
+                sender=BOB,
+                participants=[BOB],
+                guid=f"G{i}",
+            )  # fmt: skip
+            for i in range(3000)
+        ],
+    )
+    taps = [
+        ReactionRecord("G5", "love", BOB, T0 + 5 * 60_000 + 9, target_date_ms=T0 + 5 * 60_000),
+        # a date a second off (another source's rounding) still finds its target
+        ReactionRecord(
+            "G2000", "like", None, T0 + 2000 * 60_000 + 9, target_date_ms=T0 + 2000 * 60_000 + 1000
+        ),  # fmt: skip
+        ReactionRecord("G2999", "laugh", BOB, T0 + 2999 * 60_000 + 9),  # no date: by guid alone
+        ReactionRecord("NOWHERE", "love", BOB, T0, target_date_ms=T0),
+    ]
+    assert _ingest(runtime, account).add_reactions(taps) == 3
+    assert _reactions(runtime) == [
+        ("G2000", "owner", "like", T0 + 2000 * 60_000 + 9),
+        ("G2999", BOB, "laugh", T0 + 2999 * 60_000 + 9),
+        ("G5", BOB, "love", T0 + 5 * 60_000 + 9),
+    ]
+    if runtime.db.is_sqlite:
+        lo = ingest.ids.first_id_at(T0)
+        with runtime.db.read() as s:
+            plan = " ".join(
+                str(row[-1])
+                for row in s.connection().exec_driver_sql(
+                    "EXPLAIN QUERY PLAN " + ingest._GUIDS_IN_RANGES.replace("(*)", "(?, ?)"),
+                    (lo, lo + 10**9, account),
+                )
+            )
+        assert "USING INDEX ix_messages_account_id" in plan or "PRIMARY KEY" in plan
+        assert "SCAN m" not in plan

@@ -9,7 +9,8 @@ the text stands for the message's next attachment: the placeholders are taken ou
 each part records where its placeholder stood (``extra["text_offset"]``, in characters).
 
 Tapbacks are rows too (``associated_message_type`` 2000-2007, removals 3000-3007); they become
-:class:`ReactionRecord` s on the target guid, never messages.  Group events (``item_type`` not 0:
+:class:`ReactionRecord` s on the target guid (with the target's date, looked up for a few hundred
+tapbacks at a time), never messages.  Group events (``item_type`` not 0:
 renames, members joining or leaving) carry no message and are skipped.
 
 Handles are kept as stored: the same person under a phone number and an e-mail address stays two
@@ -58,6 +59,9 @@ from strongroom.messages.records import (
 NAMES = ("sms.db", "chat.db")
 PLACEHOLDER = "\ufffc"
 _TABLE_INFO = "SELECT name FROM pragma_table_info(?)"
+_TARGET_DATES = "SELECT CAST(guid AS TEXT), CAST(date AS INTEGER) FROM message WHERE guid IN ({})"
+_TARGETS_AT_ONCE = 500
+"""Tapbacks held back to look up their targets' dates together (bound variables of a query)."""
 
 
 class MessageRow(NamedTuple):
@@ -220,6 +224,7 @@ class _Reading:
     def records(self) -> Iterator[Record]:
         yield Expected(int(self.conn.execute("SELECT count(*) FROM message").fetchone()[0]))
         previous = None
+        reactions: list[ReactionRecord] = []
         for raw in self.conn.execute(self._select()):
             row = MessageRow._make(raw)
             if row.ROWID == previous:  # a message joined to two chats: read it once
@@ -227,9 +232,30 @@ class _Reading:
             previous = row.ROWID
             kind = row.associated_message_type or 0
             if is_tapback(kind):
-                yield from self._reaction(row, kind)
+                record = self._reaction(row, kind)
+                if isinstance(record, Problem):
+                    yield record
+                    continue
+                reactions.append(record)
+                if len(reactions) >= _TARGETS_AT_ONCE:
+                    yield from self._with_target_dates(reactions)
+                    reactions = []
             elif not row.item_type:
                 yield from self._message(row)
+        yield from self._with_target_dates(reactions)
+
+    def _with_target_dates(self, reactions: list[ReactionRecord]) -> list[ReactionRecord]:
+        """``reactions`` with the dates of their targets, in one query for all of them (a
+        scan of the table at worst, when the database has no index of guids)."""
+        if not reactions:
+            return reactions
+        guids = sorted({r.target_guid for r in reactions})
+        sql = _TARGET_DATES.format(", ".join("?" * len(guids)))
+        dates = {str(guid): apple_time_ms(date) for guid, date in self.conn.execute(sql, guids)}
+        for r in reactions:
+            if when := dates.get(r.target_guid):
+                r.target_date_ms = when[0]
+        return reactions
 
     def _columns(self, table: str, alias: str, wanted: list[tuple[str, str]]) -> str:
         """``CAST(alias.column AS type)`` for each wanted column, NULL where the table lacks it."""
@@ -292,17 +318,16 @@ class _Reading:
         handle = self.handles.get(handle_id or 0)
         return handle.ident if handle else None
 
-    def _reaction(self, row: MessageRow, kind: int) -> Iterator[Record]:
+    def _reaction(self, row: MessageRow, kind: int) -> ReactionRecord | Problem:
         target = target_guid(row.associated_message_guid)
         when = apple_time_ms(row.date)
         if target is None or when is None:
-            yield Problem(self._where(row), "a reaction without a target message or date")
-            return
+            return Problem(self._where(row), "a reaction without a target message or date")
         reaction = TAPBACKS[kind % 1000]
         if reaction == "emoji" and (row.associated_message_emoji or row.text):
             reaction = row.associated_message_emoji or row.text or reaction
         extra = {"associated_message_guid": row.associated_message_guid or ""}
-        yield ReactionRecord(
+        return ReactionRecord(
             target_guid=target,
             reaction=reaction,
             sender=None if row.is_from_me else self._ident(row.handle_id),

@@ -63,11 +63,16 @@ _STORED = (
 # SQLite has no index on fingerprints (see migration 0007): a copy can only match a stored
 # message of the same second, and ids grow with the date, so it reads the seconds of the batch
 # through the (account, id) index instead, one range of ids per run of nearby seconds.
-_STORED_IN_RANGES = (
-    "WITH r(lo, hi) AS (VALUES (*)) "
-    "SELECT m.id, m.fingerprint, m.date, m.date_precision, m.read "
+_IN_RANGES = (
+    "WITH r(lo, hi) AS (VALUES (*)) SELECT {} "
     "FROM r CROSS JOIN messages AS m WHERE m.account_id = ? AND m.id BETWEEN r.lo AND r.hi"
 )
+_STORED_IN_RANGES = _IN_RANGES.format("m.id, m.fingerprint, m.date, m.date_precision, m.read")
+# Nor on guids (migration 0014): a tapback's target is looked for among the messages of the
+# seconds around the target's date, when its reader knows that date.
+_GUIDS_IN_RANGES = _IN_RANGES.format("m.guid, m.id")
+TARGET_SLACK_S = 1
+"""Seconds either side of a tapback's target's date that the target is looked for in."""
 _STORED_BOUNDS = (
     "SELECT (SELECT min(id) FROM messages WHERE account_id = ?), "
     "(SELECT max(id) FROM messages WHERE account_id = ?)"
@@ -76,6 +81,7 @@ RANGE_GAP_S = 10
 """Seconds of a batch this close together are read as one range of ids."""
 _RANGES_PER_STATEMENT = 400
 _BY_GUID = "SELECT guid, id FROM messages WHERE account_id = ? AND guid IN (*)"
+"""Targets by guid alone: PostgreSQL's index, or on SQLite a scan of the account's messages."""
 _DROP_REACTION = (
     "DELETE FROM reactions WHERE message_id = ? AND reaction = ? "
     "AND sender_id IS NOT DISTINCT FROM ?"
@@ -448,9 +454,12 @@ class Ingest:
             self._mark_read(s, mark_read)
         return new
 
-    def _stored_near(self, s: Session, dates_ms: list[int]) -> list[tuple[Any, ...]]:
-        """The account's stored messages of the seconds of ``dates_ms`` (and of the gaps of
-        up to :data:`RANGE_GAP_S` between them)."""
+    def _stored_near(
+        self, s: Session, dates_ms: list[int], sql: str = _STORED_IN_RANGES, slack_s: int = 0
+    ) -> list[tuple[Any, ...]]:
+        """The account's stored messages of the seconds of ``dates_ms`` (widened by
+        ``slack_s`` either side, and joined by the gaps of up to :data:`RANGE_GAP_S` between
+        them), as ``sql`` (an :data:`_IN_RANGES` query) selects them."""
         connection = s.connection()
         lowest, highest = connection.exec_driver_sql(_STORED_BOUNDS, (self.account_id,) * 2).one()
         if lowest is None:
@@ -458,9 +467,18 @@ class Ingest:
         # Only seconds that stored ids could fall in: an import in date order (either way)
         # reads nothing, each batch being newer (or older) than everything stored before it.
         first, last = ids.date_of(lowest) // 1000, ids.date_of(highest) // 1000
-        if not dates_ms or min(dates_ms) // 1000 > last or max(dates_ms) // 1000 < first:
-            return []  # an import in date order: the batch is newer (or older) than all stored
-        seconds = sorted({sec for d in dates_ms if first <= (sec := d // 1000) <= last})
+        if not dates_ms or min(dates_ms) // 1000 - slack_s > last:
+            return []  # an import in date order: the batch is newer than all stored
+        if max(dates_ms) // 1000 + slack_s < first:
+            return []  # or older
+        seconds = sorted(
+            {
+                sec
+                for d in dates_ms
+                for sec in range(d // 1000 - slack_s, d // 1000 + slack_s + 1)
+                if first <= sec <= last
+            }
+        )
         ranges: list[tuple[int, int]] = []
         for second in seconds:
             if ranges and second - ranges[-1][1] <= RANGE_GAP_S:
@@ -470,13 +488,13 @@ class Ingest:
         found: list[tuple[Any, ...]] = []
         for at in range(0, len(ranges), _RANGES_PER_STATEMENT):
             part = ranges[at : at + _RANGES_PER_STATEMENT]
-            sql = _STORED_IN_RANGES.replace("(*)", ", ".join("(?, ?)" for _ in part))
+            statement = sql.replace("(*)", ", ".join("(?, ?)" for _ in part))
             bounds = [
                 v
                 for lo, hi in part
                 for v in (ids.first_id_at(lo * 1000), ids.first_id_at((hi + 1) * 1000) - 1)
             ]
-            found += connection.exec_driver_sql(sql, (*bounds, self.account_id)).all()
+            found += connection.exec_driver_sql(statement, (*bounds, self.account_id)).all()
         return found
 
     def _mark_read(self, s: Session, message_ids: list[int]) -> None:
@@ -634,10 +652,7 @@ class Ingest:
             by_guid[r.target_guid].append(r)
         region = self.settings.region
         with self.db.write() as s:
-            targets = {
-                str(guid): int(mid)
-                for guid, mid in select_in(s, _BY_GUID, (self.account_id,), sorted(by_guid))
-            }
+            targets = self._targets(s, by_guid)
             senders: dict[str, str] = {}
             for guid in targets:
                 for r in by_guid[guid]:
@@ -675,6 +690,27 @@ class Ingest:
                     self.clock.now_ms(),
                 )
         return len(targets)
+
+    def _targets(self, s: Session, by_guid: dict[str, list[ReactionRecord]]) -> dict[str, int]:
+        """The stored messages the reactions target, by guid: on SQLite, among the messages of
+        the seconds around each target's date where the reactions tell it (there is no index
+        of guids to ask), else among all the account's."""
+        undated = sorted(by_guid)
+        targets: dict[str, int] = {}
+        if self.db.is_sqlite:
+            dated = {
+                guid: date
+                for guid, records in by_guid.items()
+                if (date := records[0].target_date_ms) is not None
+            }
+            undated = [guid for guid in undated if guid not in dated]
+            if dated:
+                near = self._stored_near(s, list(dated.values()), _GUIDS_IN_RANGES, TARGET_SLACK_S)
+                targets = {str(guid): int(mid) for guid, mid in near if guid in dated}
+        if undated:
+            found = select_in(s, _BY_GUID, (self.account_id,), undated)
+            targets.update((str(guid), int(mid)) for guid, mid in found)
+        return targets
 
     def add_calls(self, calls: list[CallRecord]) -> list[str]:
         """Store call-log entries: ``created``, ``duplicate`` (same number, time and type as one

@@ -97,12 +97,13 @@ class Message(Base):
     extra: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[int] = mapped_column(BigInteger)
 
-    # PostgreSQL also has ix_messages_account_fingerprint (account_id, fingerprint), made by the
-    # migrations for that dialect only: SQLite finds duplicates by time instead (migration 0007).
+    # PostgreSQL also has ix_messages_account_fingerprint (account_id, fingerprint) and
+    # ix_messages_account_guid (account_id, guid), made by the migrations for that dialect only:
+    # SQLite finds duplicates, and the targets of tapbacks, by time instead (migrations 0007 and
+    # 0014).
     __table_args__ = (
         Index("ix_messages_conversation_id", "conversation_id", "id"),
         Index("ix_messages_account_id", "account_id", "id"),
-        Index("ix_messages_account_guid", "account_id", "guid"),
     )
 
 

@@ -116,6 +116,9 @@ class ReactionRecord:
     guid: str | None = None
     """The source's own id of the reaction row, when it has one."""
     extra: dict[str, str] = field(default_factory=dict)
+    target_date_ms: int | None = None
+    """The target message's date, when the source holds it too: the vault finds the target
+    among the messages of that time (SQLite keeps no index of guids); without it, among all."""
 
 
 @dataclass(slots=True)

@@ -10,9 +10,14 @@ from strongroom.migrations.metadata import target_metadata
 config = context.config
 
 
-SQL_ONLY = ("messages_fts", "ix_messages_search", "ix_messages_account_fingerprint")
-"""Structures made for one dialect only (search; the fingerprint index, which only PostgreSQL
-keeps), which the models do not describe."""
+SQL_ONLY = (
+    "messages_fts",
+    "ix_messages_search",
+    "ix_messages_account_fingerprint",
+    "ix_messages_account_guid",
+)
+"""Structures made for one dialect only (search; the fingerprint and guid indexes, which only
+PostgreSQL keeps), which the models do not describe."""
 
 
 def _ours(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
