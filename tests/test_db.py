@@ -135,3 +135,87 @@ def test_sqlite_writers_of_other_processes_queue_on_a_lock_file(tmp_path):
         assert other_process() == "free"  # readers never take it
         assert s.scalar(text("SELECT count(*) FROM t")) == 1
     db.dispose()
+
+
+@pytest.fixture
+def kept_table():
+    """A table of its own (dropped after the test: PostgreSQL's test database is shared)."""
+    made: list[Database] = []
+
+    def make(db: Database) -> None:
+        with db.write() as s:
+            s.execute(text("CREATE TABLE kept (v INTEGER)"))
+        made.append(db)
+
+    yield make
+    for db in made:
+        with db.write() as s:
+            s.execute(text("DROP TABLE kept"))
+
+
+def _kept_values(db: Database) -> list[int]:
+    with db.read() as s:
+        return sorted(s.execute(text("SELECT v FROM kept")).scalars())
+
+
+def test_writes_join_the_transaction_their_thread_keeps_open(runtime, kept_table):
+    db = runtime.db
+    kept_table(db)
+    kept = db.keep_open()
+    for v in range(3):
+        with db.write() as s:  # joins: no second transaction, no wait on the first
+            s.execute(text("INSERT INTO kept VALUES (:v)"), {"v": v})
+    assert _kept_values(db) == []  # not committed yet: a reader sees none of it
+    with pytest.raises(RuntimeError, match="already keeps"):
+        db.keep_open()
+    assert kept.end() is True
+    assert _kept_values(db) == [0, 1, 2]
+    with db.write() as s:  # on its own again
+        s.execute(text("INSERT INTO kept VALUES (3)"))
+    assert _kept_values(db) == [0, 1, 2, 3]
+
+
+def test_a_write_that_fails_in_a_kept_transaction_rolls_all_of_it_back(runtime, kept_table):
+    db = runtime.db
+    kept_table(db)
+    kept = db.keep_open()
+    with db.write() as s:
+        s.execute(text("INSERT INTO kept VALUES (1)"))
+    with pytest.raises(ZeroDivisionError), db.write() as s:
+        s.execute(text("INSERT INTO kept VALUES (2)"))
+        raise ZeroDivisionError
+    assert kept.broken
+    assert kept.end() is False
+    assert _kept_values(db) == []
+    with db.write() as s:  # the database is writable as before
+        s.execute(text("INSERT INTO kept VALUES (4)"))
+    assert _kept_values(db) == [4]
+
+
+def test_sqlite_writers_of_other_threads_wait_for_a_kept_transaction(tmp_path):
+    db = Database(f"sqlite:///{tmp_path / 'x.db'}")
+    with db.write() as s:
+        s.execute(text("CREATE TABLE kept (v INTEGER)"))
+    kept = db.keep_open()
+    with db.write() as s:
+        s.execute(text("INSERT INTO kept VALUES (1)"))
+    order: list[str] = []
+
+    def other() -> None:
+        with db.write() as s:
+            order.append("other")
+            s.execute(text("INSERT INTO kept VALUES (2)"))
+
+    thread = threading.Thread(target=other)
+    thread.start()
+    thread.join(0.5)
+    assert thread.is_alive() and order == []  # waiting its turn
+    order.append("end")
+    assert kept.end() is True
+    thread.join(10)
+    assert order == ["end", "other"]
+    assert _kept_values(db) == [1, 2]
+    with db.read() as s:  # the kept connection's page cache is back to the usual size
+        sizes = {s.execute(text("PRAGMA cache_size")).scalar() for _ in range(3)}
+    assert sizes == {-db_module.CACHE_KIB}
+    db.dispose()

@@ -228,6 +228,8 @@ class Source:
     batches: Iterator[list[Record]]
     pid: int
     path: Path
+    ready: Callable[[], bool] = field(default=lambda: False)
+    """Whether the next batch has been read already (taking it will not wait)."""
     _fd: tuple[str, str, str] | None = field(default=None, repr=False)
     """The reader's descriptor of ``path`` once found: its link, what it points to, its info."""
     _last: tuple[float, int | None] = field(default=(-1.0, None), repr=False)
@@ -292,6 +294,9 @@ class _Pump(threading.Thread):
             pass  # the pipe was closed: the caller stopped
         self._put(None)
 
+    def ready(self) -> bool:
+        return not self.frames.empty()
+
     def _put(self, frame: tuple[str, Any] | bytearray | None) -> None:
         while not self.stopping.is_set():
             try:
@@ -345,7 +350,7 @@ def _in_child(reader: Reader, path: Path, options: ReadOptions) -> Iterator[Sour
         pickle.dump(options, child.stdin)
         child.stdin.close()
         pump.start()
-        yield Source(_received(pump.frames, path), child.pid, path)
+        yield Source(_received(pump.frames, path), child.pid, path, pump.ready)
     finally:
         pump.stopping.set()
         if child.poll() is None:

@@ -56,6 +56,12 @@ BATCH = 6000
 batch touches a leaf of the conversation index in most conversations whatever its size: at a
 million messages, 6,000 a batch stored them in 39-46 s against 44-50 s with 3,000 (and 37-41 s
 with 12,000, but then the importing process alone peaked at 304 MB)."""
+SHARED_MESSAGES = 30_000
+SHARED_SECONDS = 1.0
+"""SQLite: batches share a transaction until it holds this many messages or has been open
+this long (:meth:`Ingest.share_transactions`); it is also committed whenever the import is
+about to wait (for the reader, or for a batch still being staged), so that other writers wait
+for it no longer than that."""
 PROBLEMS_KEPT = 200
 """Problems listed in a report (all are counted)."""
 SEQUENTIAL = ("sbr-xml", "mbox")
@@ -142,6 +148,7 @@ class _Importer:
         self, ingest: Ingest, report: ImportReport, before_store: Callable[[Ingest], None]
     ) -> None:
         self.ingest, self.report, self.before_store = ingest, report, before_store
+        ingest.share_transactions(SHARED_MESSAGES, SHARED_SECONDS)
         self.staging = ThreadPoolExecutor(1, thread_name_prefix="strongroom-import-stage")
         self.ahead: _Ahead | None = None
         self.next: _Ahead | None = None
@@ -219,6 +226,8 @@ class _Importer:
         # this thread waits on the database.  Only ``done`` may hold them when it is handed over.
         done: list[Any] = [batch, staging]
         try:
+            if not staging.done():
+                self.ingest.commit()  # staging may write (a large part): not under our lock
             outcomes = self.ingest.store(staging.result())
             self._count(batch, outcomes)
             done.append(outcomes)
@@ -266,10 +275,21 @@ class _Importer:
         self.flush()
         self._store_ahead(None)
         self.flush_calls()
+        self.ingest.commit()
+
+    def wait(self) -> None:
+        """About to wait for the reader: commit, so that other writers need not wait too."""
+        self.ingest.commit()
 
     def close(self) -> None:
         """Wait for the threads (also when storing failed: a batch staged but not stored is
-        left to the chunk reclaimer, as after a crash)."""
+        left to the chunk reclaimer, as after a crash).  A shared transaction still open is
+        ended: committed when the import stopped outside the database (what was stored stays),
+        rolled back when a write in it failed."""
+        try:
+            self.ingest.commit()
+        except Exception:  # noqa: BLE001 - the failure that stopped the import is reported
+            pass  # not stored after all: running the import again stores it
         if self.ahead is not None:
             batch, staging, _ = self.ahead
             self.ahead = None
@@ -392,6 +412,8 @@ def run_import(
                             report.bytes_read = done_bytes + (source.position() or 0)
                         if progress:
                             progress(report)
+                        if not source.ready():
+                            importer.wait()
             except BadInput as e:
                 importer.finish()  # what was read before the damage is kept
                 if not keep_going:

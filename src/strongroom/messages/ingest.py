@@ -25,7 +25,15 @@ from strongroom.accounts.models import Account
 from strongroom.blobs import Vault
 from strongroom.clock import DAY_MS, Clock
 from strongroom.content import store as content
-from strongroom.db import Database, JsonText, execute_many, insert_rows, insert_tuples, select_in
+from strongroom.db import (
+    Database,
+    JsonText,
+    KeptWrite,
+    execute_many,
+    insert_rows,
+    insert_tuples,
+    select_in,
+)
 from strongroom.errors import InvalidInput, NotFound, StrongroomError
 from strongroom.messages import ids, preparing, search, threads
 from strongroom.messages.errors import ServiceOff
@@ -248,6 +256,44 @@ class Ingest:
         self.settings_key = preparing.settings_key(self.settings.region, self.settings.owner)
         self.threads = threads.Threads(account_id, self.settings.region)
         self.state = 0
+        self._sharing: tuple[int, float] | None = None
+        """(messages, seconds) when batches share transactions (:meth:`share_transactions`)."""
+        self._open: KeptWrite | None = None
+        self._open_messages = 0
+        self._open_chunks: list[content.ChunkRecords] = []
+        """The new chunks of the batches stored in the open transaction (see :meth:`release`)."""
+
+    # -- transactions -----------------------------------------------------------------------
+
+    def share_transactions(self, messages: int, seconds: float) -> None:
+        """SQLite: store the batches of this run in shared transactions, each kept open
+        until it holds ``messages`` messages or has been open ``seconds``, or until
+        :meth:`commit`.  Every write of this thread meanwhile joins it, and other writers wait
+        for it: commit before waiting on anything.  A write that fails in it takes every batch
+        since the last commit with it (running the import again stores them).
+
+        Each commit writes out every page its transaction touched, and every batch touches
+        a leaf of the conversation index in most conversations and the search index's newest
+        pages: a million messages in transactions of 6,000 wrote 2.3 GB to the log, in
+        transactions of 30,000 1.2 GB (plain sqlite3, 11.3 s against 9.3 s)."""
+        if self.db.is_sqlite:
+            self._sharing = (messages, seconds)
+
+    def commit(self) -> None:
+        """End the shared transaction, if one is open: commit it, or roll it back if a write
+        in it failed.  The new chunks of the batches not stored are recorded apart (see
+        :meth:`release`)."""
+        kept, self._open = self._open, None
+        if kept is None:
+            return
+        chunks, self._open_chunks, self._open_messages = self._open_chunks, [], 0
+        committed = False
+        try:
+            committed = kept.end()
+        finally:
+            if not committed:
+                for records in chunks:
+                    self._record_apart(records)
 
     # -- preparing ------------------------------------------------------------------------
 
@@ -367,6 +413,8 @@ class Ingest:
         (batches are stored in the order they were read).  Raises ServiceOff."""
         items, outcomes = staged.items, staged.outcomes
         try:
+            if self._sharing and self._open is None:
+                self._open = self.db.keep_open()
             with self.db.write() as s:
                 free = usage.reserve(s, self.account_id, 0).free_bytes  # takes the account lock
                 if not s.scalar(
@@ -379,8 +427,16 @@ class Ingest:
                 self._store(s, new, outcomes, free, dates, staged.with_parts)
                 self.state = changes.current_state(s, self.account_id)
         except BaseException:
-            self.release(staged)
+            try:
+                self.commit()  # rolled back, with the batches before it in the transaction
+            finally:
+                self.release(staged)
             raise
+        if self._open is not None and self._sharing:
+            self._open_chunks.append(staged.chunks)
+            self._open_messages += len(items)
+            if self._open_messages >= self._sharing[0] or self._open.age() >= self._sharing[1]:
+                self.commit()
         staged.chunks = content.ChunkRecords()
         return [o if o is not None else _rejected(None, "error", "not processed") for o in outcomes]
 
@@ -390,6 +446,9 @@ class Ingest:
         be on no list).  If that fails too (the database is unwritable), the pack stays as
         after a crash between its write and its record."""
         chunks, staged.chunks = staged.chunks, content.ChunkRecords()
+        self._record_apart(chunks)
+
+    def _record_apart(self, chunks: content.ChunkRecords) -> None:
         try:
             content.record_later(self.db, chunks)
         except Exception:  # noqa: BLE001 - the first failure is the one to report
