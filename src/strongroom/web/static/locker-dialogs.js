@@ -49,7 +49,11 @@
      With {check}, a name is first checked here (check(name) returns what is wrong, or "");
      with {apply}, the dialog stays open until apply(name) resolves, and shows why it failed.
      {select}: [start, end] of the name to select at first (the whole name by default). ---- */
+  /* Settles the question asked last, if its dialog's close has not been seen yet. */
+  let settle = null;
+
   D.ask = function (o) {
+    if (settle) settle();
     const dialog = byId("ask-dialog");
     const form = byId("ask-form");
     const input = byId("ask-input");
@@ -74,6 +78,7 @@
     ok.className = o.danger ? "danger" : "primary";
     ok.disabled = false;
     say("");
+    if (dialog.open) dialog.close();
     dialog.returnValue = "";
     dialog.showModal();
     if (o.label) {
@@ -105,16 +110,23 @@
       }
       function typed() { say(""); }
       function cancel(event) { if (ok.disabled) event.preventDefault(); } /* not while it is saving */
-      form.addEventListener("submit", submit);
-      input.addEventListener("input", typed);
-      dialog.addEventListener("cancel", cancel);
-      dialog.addEventListener("close", function () {
+      function finish() {
+        settle = null;
         form.removeEventListener("submit", submit);
         input.removeEventListener("input", typed);
         dialog.removeEventListener("cancel", cancel);
+        dialog.removeEventListener("close", closed);
         if (dialog.returnValue !== "ok") resolve(null);
         else resolve(o.label ? input.value.trim() : true);
-      }, { once: true });
+      }
+      /* A close event comes a moment after the dialog closed: by then another question may
+         have opened it again (a key pressed at once), and the event is not this question's. */
+      function closed() { if (!dialog.open) finish(); }
+      settle = finish;
+      form.addEventListener("submit", submit);
+      input.addEventListener("input", typed);
+      dialog.addEventListener("cancel", cancel);
+      dialog.addEventListener("close", closed);
     });
   };
 
