@@ -201,6 +201,34 @@ def test_an_import_stopped_half_way_completes_when_run_again(
     assert count(runtime, Message, account) == 41
 
 
+def test_batches_sharing_a_transaction_stay_stored_when_the_import_stops_outside_it(
+    runtime: Runtime, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Read in a child that is always ahead, the batches share one transaction (SQLite); the
+    import stopping on something else than a write (here its progress hook) commits what it
+    stored, as when each batch had its own transaction."""
+    account = vault_user(runtime)
+    path = sbr_file(tmp_path, n=40)
+    in_batches_of_ten(monkeypatch)
+    monkeypatch.setattr(reading, "CHILD_ABOVE", 0)
+    monkeypatch.setattr(reading._Pump, "ready", lambda self: True)  # never a wait to commit for
+    monkeypatch.setattr(imports, "SHARED_MESSAGES", 1000)
+    monkeypatch.setattr(imports, "SHARED_SECONDS", 60.0)
+    counted: list[int] = []
+
+    def crash_after_two_batches_counted(report: imports.ImportReport) -> None:
+        if report.messages >= 20:
+            counted.append(report.imported)
+            raise Crash
+
+    with pytest.raises(Crash):
+        run_import(runtime, account, [path], progress=crash_after_two_batches_counted)
+    assert counted and counted[0] >= 20
+    assert count(runtime, Message, account) == counted[0]
+    report = run_import(runtime, account, [path])
+    assert (report.duplicates, report.imported) == (counted[0], 41 - counted[0])
+
+
 def pictures_file(tmp_path: Path, n: int) -> Path:
     """``n`` messages, every fifth an MMS with a picture of its own bytes."""
     records = []
