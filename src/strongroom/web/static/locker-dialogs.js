@@ -49,12 +49,31 @@
      With {check}, a name is first checked here (check(name) returns what is wrong, or "");
      with {apply}, the dialog stays open until apply(name) resolves, and shows why it failed.
      {select}: [start, end] of the name to select at first (the whole name by default). ---- */
-  /* Settles the question asked last, if its dialog's close has not been seen yet. */
-  let settle = null;
+  /* A dialog's close event comes a moment after it closed.  Opened again before that (a key
+     pressed at once), the dialog must not take that event for the close of its new opening: each
+     opening first settles the one before it, then waits for a close seen while the dialog is
+     shut. */
+  const settling = new Map();
+
+  function settlePrevious(dialog) {
+    const settle = settling.get(dialog);
+    if (settle) settle();
+  }
+
+  function untilClosed(dialog, settle) {
+    function closed() { if (!dialog.open) done(); }
+    function done() {
+      settling.delete(dialog);
+      dialog.removeEventListener("close", closed);
+      settle();
+    }
+    settling.set(dialog, done);
+    dialog.addEventListener("close", closed);
+  }
 
   D.ask = function (o) {
-    if (settle) settle();
     const dialog = byId("ask-dialog");
+    settlePrevious(dialog);
     const form = byId("ask-form");
     const input = byId("ask-input");
     const label = byId("ask-label");
@@ -110,23 +129,16 @@
       }
       function typed() { say(""); }
       function cancel(event) { if (ok.disabled) event.preventDefault(); } /* not while it is saving */
-      function finish() {
-        settle = null;
-        form.removeEventListener("submit", submit);
-        input.removeEventListener("input", typed);
-        dialog.removeEventListener("cancel", cancel);
-        dialog.removeEventListener("close", closed);
-        if (dialog.returnValue !== "ok") resolve(null);
-        else resolve(o.label ? input.value.trim() : true);
-      }
-      /* A close event comes a moment after the dialog closed: by then another question may
-         have opened it again (a key pressed at once), and the event is not this question's. */
-      function closed() { if (!dialog.open) finish(); }
-      settle = finish;
       form.addEventListener("submit", submit);
       input.addEventListener("input", typed);
       dialog.addEventListener("cancel", cancel);
-      dialog.addEventListener("close", closed);
+      untilClosed(dialog, function () {
+        form.removeEventListener("submit", submit);
+        input.removeEventListener("input", typed);
+        dialog.removeEventListener("cancel", cancel);
+        if (dialog.returnValue !== "ok") resolve(null);
+        else resolve(o.label ? input.value.trim() : true);
+      });
     });
   };
 
@@ -324,14 +336,14 @@
 
   D.move = function (title, from) {
     const dialog = byId("move-dialog");
+    settlePrevious(dialog);
     byId("move-title").textContent = title;
+    if (dialog.open) dialog.close();
     dialog.returnValue = "";
     browse(from || "");
     dialog.showModal();
     return new Promise(function (resolve) {
-      dialog.addEventListener("close", function () {
-        resolve(dialog.returnValue === "ok" ? browsing : null);
-      }, { once: true });
+      untilClosed(dialog, function () { resolve(dialog.returnValue === "ok" ? browsing : null); });
     });
   };
 
@@ -352,16 +364,16 @@
 
   D.album = async function (title) {
     const dialog = byId("album-dialog");
+    settlePrevious(dialog);
     const list = byId("album-choices");
     byId("album-title").textContent = title;
     picked = null;
+    if (dialog.open) dialog.close();
     dialog.returnValue = "";
     list.replaceChildren(el("li", { class: "muted small", text: "Loading albums…" }));
     dialog.showModal();
     const closed = new Promise(function (resolve) {
-      dialog.addEventListener("close", function () {
-        resolve(dialog.returnValue === "ok" ? picked : null);
-      }, { once: true });
+      untilClosed(dialog, function () { resolve(dialog.returnValue === "ok" ? picked : null); });
     });
     try {
       const found = (await S.api("GET", "/api/v1/albums")).albums;
