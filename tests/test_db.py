@@ -3,11 +3,30 @@ from __future__ import annotations
 import threading
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    text,
+)
 
 from strongroom import db as db_module
 from strongroom.accounts.models import LoginFailures
-from strongroom.db import Database, insert_tuples, upsert
+from strongroom.db import (
+    NULL_NUMBER,
+    NULL_TEXT,
+    Database,
+    execute_many,
+    insert_tuples,
+    upsert,
+)
 
 
 def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(tmp_path):
@@ -81,6 +100,88 @@ def test_bulk_inserts_store_every_row_once_across_statements(runtime, monkeypatc
     with runtime.db.read() as s:
         stored = s.execute(text("SELECT key, failures, first_at, locked_until FROM login_failures"))
         assert sorted(tuple(r) for r in stored) == sorted(data)
+
+
+_ENCODED = Table(
+    "encoded_rows",
+    MetaData(),
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("label", String(20)),
+    Column("note", Text),
+    Column("count", BigInteger),
+    Column("flag", Boolean, nullable=False),
+    Column("data", LargeBinary),
+    Column("extra", JSON),
+)
+
+
+class _Encoded:
+    __table__ = _ENCODED
+
+
+@pytest.fixture
+def encoded_table(runtime):
+    """A table with a nullable column of each kind (dropped after: PostgreSQL's test database
+    is shared)."""
+    _ENCODED.create(runtime.db.engine)
+    yield
+    _ENCODED.drop(runtime.db.engine)
+
+
+def test_encoded_rows_keep_every_value_and_null(runtime, encoded_table, monkeypatch):
+    """Rows given ``encoded``: JSON as text (stored as it is, not encoded again), and on SQLite
+    booleans as 0/1, blobs as bytearrays and NULLs as marks.  Only the marks turn into NULL:
+    values that look like them (the text "0", an empty text, the number 0) stay what they are."""
+    monkeypatch.setattr(db_module, "PARAMETERS_PER_STATEMENT", 14)  # 2 rows a statement
+    sqlite = runtime.db.is_sqlite
+    null_text, null_number = (NULL_TEXT, NULL_NUMBER) if sqlite else (None, None)
+    yes, no = (1, 0) if sqlite else (True, False)
+    blob = bytearray if sqlite else bytes
+    rows = [
+        (1, null_text, "0", null_number, yes, blob(b"\x00\x01"), '{"a":1}'),
+        (2, "", null_text, 0, no, null_number, null_text),
+        (3, None, "", None, yes, blob(b""), "{}"),
+        (4, "0", "text", -1, no, blob(b"0"), '["0",""]'),
+        (5, null_text, null_text, null_number, no, null_number, null_text),
+    ]
+    columns = ("id", "label", "note", "count", "flag", "data", "extra")
+    with runtime.db.write() as s:
+        insert_tuples(s, _Encoded, columns, rows, encoded=True)  # type: ignore[arg-type]
+    with runtime.db.read() as s:
+        stored = s.execute(_ENCODED.select().order_by(_ENCODED.c.id)).all()
+    assert [tuple(r) for r in stored] == [
+        (1, None, "0", None, True, b"\x00\x01", {"a": 1}),
+        (2, "", None, 0, False, None, None),
+        (3, None, "", None, True, b"", {}),
+        (4, "0", "text", -1, False, b"0", ["0", ""]),
+        (5, None, None, None, False, None, None),
+    ]
+    if sqlite:
+        with runtime.db.read() as s:
+            kinds = "SELECT typeof(count), typeof(data) FROM encoded_rows WHERE id = 2"
+            assert tuple(s.execute(text(kinds)).one()) == ("integer", "null")
+
+
+def test_many_upserts_apply_in_order_across_statements(runtime, monkeypatch):
+    """An ``INSERT ... VALUES (?, ...) ON CONFLICT`` run for many rows (on SQLite as statements
+    of several rows each): a key given twice is inserted, then updated, as row by row."""
+    monkeypatch.setattr(db_module, "PARAMETERS_PER_STATEMENT", 8)
+    sql = (
+        "INSERT INTO login_failures (key, failures, first_at, locked_until) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT (key) DO UPDATE SET failures = login_failures.failures + excluded.failures"
+    )
+    rows = [("a", 1, 10, None), ("b", 1, 20, None), ("a", 2, 30, None), ("c", 5, 40, 7)]
+    rows += [("b", 10, 50, None)]
+    with runtime.db.write() as s:
+        execute_many(s, sql, rows)
+        execute_many(s, "UPDATE login_failures SET locked_until = ? WHERE key = ?", [(1, "a")])
+    with runtime.db.read() as s:
+        stored = s.execute(text("SELECT key, failures, first_at, locked_until FROM login_failures"))
+        assert sorted(tuple(r) for r in stored) == [
+            ("a", 3, 10, 1),
+            ("b", 11, 20, None),
+            ("c", 5, 40, 7),
+        ]
 
 
 def test_a_checkpoint_empties_the_sqlite_write_ahead_log(tmp_path):

@@ -26,8 +26,9 @@ from strongroom.blobs import Vault
 from strongroom.clock import DAY_MS, Clock
 from strongroom.content import store as content
 from strongroom.db import (
+    NULL_NUMBER,
+    NULL_TEXT,
     Database,
-    JsonText,
     KeptWrite,
     execute_many,
     insert_rows,
@@ -109,8 +110,6 @@ _MESSAGE_COLUMNS = (
     "guid", "reply_to_guid", "source", "fingerprint", "extra",
 )  # fmt: skip
 """A message row's columns: the four :meth:`Ingest._store` knows, then :attr:`_Item.tail`."""
-
-_NO_EXTRA = JsonText("{}")
 
 CLAIMS_KEPT = 200_000
 """How many of a run's latest claims are remembered (memory stays flat on long imports)."""
@@ -200,7 +199,8 @@ class _Item:
     """The conversation's participants key."""
     fingerprint: bytes = b""
     """Known before staging when the message has no media."""
-    extra: Any = None
+    extra: str = "{}"
+    """The record's ``extra`` as JSON."""
     expired: bool = False
     """Older than the account keeps messages: stored only if the vault already has it."""
     tail: tuple[Any, ...] = ()
@@ -311,9 +311,11 @@ class Ingest:
             key=ready.key,
             fingerprint=ready.fingerprint or b"",
             extra=(
-                JsonText(ready.extra_json)
+                ready.extra_json
                 if ready.extra_json is not None
-                else rec.extra or _NO_EXTRA
+                else preparing.compact_json(rec.extra)
+                if rec.extra
+                else "{}"
             ),
         )
 
@@ -606,6 +608,7 @@ class Ingest:
         per_conv: dict[int, list[tuple[int, _Item]]] = defaultdict(list)
         created_convs: list[int] = []
         known = self.threads.conversations
+        null_number = NULL_NUMBER if self.db.is_sqlite else None
         for it, mid in zip(accepted, new_ids, strict=True):
             rec = it.record
             cid = known.get(it.key)
@@ -616,7 +619,7 @@ class Ingest:
                 if created:
                     created_convs.append(cid)
             per_conv[cid].append((mid, it))
-            sender = handle_ids[it.sender] if it.sender else None
+            sender = handle_ids[it.sender] if it.sender else null_number
             rows.append((mid, cid, sender, now) + it.tail)
             for seq, (part, staged) in enumerate(it.staged):
                 parts.append(
@@ -639,7 +642,7 @@ class Ingest:
             parts, content.commit_many(s, self.account_id, staged_parts, now), strict=True
         ):
             row["content_id"] = content_id
-        insert_tuples(s, Message, _MESSAGE_COLUMNS, rows)
+        insert_tuples(s, Message, _MESSAGE_COLUMNS, rows, encoded=True)
         insert_rows(s, MessagePart, parts)
         insert_rows(s, Reaction, reactions)
         search.index(s, new_ids)
@@ -656,24 +659,32 @@ class Ingest:
         changes.record_all(s, self.account_id, "message", new_ids, changes.CREATED, now)
 
     def _tail(self, it: _Item) -> tuple[Any, ...]:
-        """The message's row from ``account_id`` on, in the order of :data:`_MESSAGE_COLUMNS`."""
+        """The message's row from ``account_id`` on, in the order of :data:`_MESSAGE_COLUMNS`,
+        encoded for :func:`~strongroom.db.insert_tuples` (on SQLite, as it binds quickest)."""
         rec = it.record
+        read: bool | int = rec.read or rec.direction == "out"
+        fingerprint: bytes | bytearray = it.fingerprint
+        text_null: str | int | None = None
+        number_null: str | None = None
+        if self.db.is_sqlite:
+            text_null, number_null = NULL_TEXT, NULL_NUMBER
+            read, fingerprint = (1 if read else 0), bytearray(fingerprint)
         return (
             self.account_id,
             rec.kind,
             rec.direction,
             rec.date_ms,
-            rec.date_sent_ms,
+            number_null if rec.date_sent_ms is None else rec.date_sent_ms,
             rec.date_precision,
-            rec.read or rec.direction == "out",
+            read,
             rec.status,
-            rec.subject,
+            text_null if rec.subject is None else rec.subject,
             it.body,
             len(it.staged),
-            rec.guid,
-            rec.reply_to_guid,
+            text_null if rec.guid is None else rec.guid,
+            text_null if rec.reply_to_guid is None else rec.reply_to_guid,
             rec.source or self.source,
-            it.fingerprint,
+            fingerprint,
             it.extra,
         )
 
