@@ -46,7 +46,8 @@ def allocate(session: Session, dates: list[int]) -> list[int]:
     # allocates thousands of ids at a time
     count = len(dates)
     slots = struct.unpack(f"<{count}H", slot(16 * count).to_bytes(2 * count, "little"))
-    ids = [make_id(d, s) for d, s in zip(dates, slots, strict=True)]
+    top = _MAX_DATE
+    ids = [(min(max(d, 0), top) << SLOT_BITS) | s for d, s in zip(dates, slots, strict=True)]
     lowest, highest = session.connection().exec_driver_sql(_BOUNDS).one()
     if lowest is None:
         lowest, highest = 1, 0  # nothing stored
@@ -55,6 +56,8 @@ def allocate(session: Session, dates: list[int]) -> list[int]:
         # asks about none of them (its ids are newer, or older, than every stored one).
         asked = list({i for i in ids if lowest <= i <= highest})
         taken = {int(row[0]) for row in select_in(session, _TAKEN, (), asked)} if asked else set()
+        if not taken and len(set(ids)) == len(ids):
+            return ids  # no clash (nearly always): no need to look at each
         seen: set[int] = set()
         clashes = False
         for i, candidate in enumerate(ids):

@@ -404,8 +404,7 @@ class Ingest:
         except BaseException:
             self.release(staged)
             raise
-        for item in items:
-            item.tail = self._tail(item)
+        self._tails(items)
         staged.dates = [it.record.date_ms for it in items]
         staged.with_parts = any(it.staged for it in items)
         return staged
@@ -658,35 +657,33 @@ class Ingest:
             )
         changes.record_all(s, self.account_id, "message", new_ids, changes.CREATED, now)
 
-    def _tail(self, it: _Item) -> tuple[Any, ...]:
-        """The message's row from ``account_id`` on, in the order of :data:`_MESSAGE_COLUMNS`,
-        encoded for :func:`~strongroom.db.insert_tuples` (on SQLite, as it binds quickest)."""
-        rec = it.record
-        read: bool | int = rec.read or rec.direction == "out"
-        fingerprint: bytes | bytearray = it.fingerprint
-        text_null: str | int | None = None
-        number_null: str | None = None
-        if self.db.is_sqlite:
-            text_null, number_null = NULL_TEXT, NULL_NUMBER
-            read, fingerprint = (1 if read else 0), bytearray(fingerprint)
-        return (
-            self.account_id,
-            rec.kind,
-            rec.direction,
-            rec.date_ms,
-            number_null if rec.date_sent_ms is None else rec.date_sent_ms,
-            rec.date_precision,
-            read,
-            rec.status,
-            text_null if rec.subject is None else rec.subject,
-            it.body,
-            len(it.staged),
-            text_null if rec.guid is None else rec.guid,
-            text_null if rec.reply_to_guid is None else rec.reply_to_guid,
-            rec.source or self.source,
-            fingerprint,
-            it.extra,
-        )
+    def _tails(self, items: list[_Item]) -> None:
+        """Make each item's row from ``account_id`` on (:attr:`_Item.tail`), in the order of
+        :data:`_MESSAGE_COLUMNS`, encoded for :func:`~strongroom.db.insert_tuples` (on SQLite,
+        as it binds quickest)."""
+        account, source, sqlite = self.account_id, self.source, self.db.is_sqlite
+        text_null, number_null = (NULL_TEXT, NULL_NUMBER) if sqlite else (None, None)
+        for it in items:
+            rec = it.record
+            read = rec.read or rec.direction == "out"
+            it.tail = (
+                account,
+                rec.kind,
+                rec.direction,
+                rec.date_ms,
+                number_null if rec.date_sent_ms is None else rec.date_sent_ms,
+                rec.date_precision,
+                (1 if read else 0) if sqlite else read,
+                rec.status,
+                text_null if rec.subject is None else rec.subject,
+                it.body,
+                len(it.staged),
+                text_null if rec.guid is None else rec.guid,
+                text_null if rec.reply_to_guid is None else rec.reply_to_guid,
+                rec.source or source,
+                bytearray(it.fingerprint) if sqlite else it.fingerprint,
+                it.extra,
+            )
 
     def _reaction_rows(
         self, s: Session, reactions: list[ReactionRecord], mid: int
