@@ -475,14 +475,21 @@ def insert_values(
     if not data:
         return
     width = len(data[0])
-    connection = session.connection()
     per = max(1, parameters_per_statement(session) // width)
     row = row or "(" + ", ".join("?" * width) + ")"
     full = f"{head} {', '.join([row] * per)}{tail}"
-    for at in range(0, len(data), per):
-        part = data[at : at + per]
-        sql = full if len(part) == per else f"{head} {', '.join([row] * len(part))}{tail}"
-        connection.exec_driver_sql(sql, tuple(chain.from_iterable(part)))
+    # Straight to the driver, which binds a slice of one flat list as it is: a tuple of each
+    # statement's values (through SQLAlchemy, which takes a list for many sets of values)
+    # cost a third more than the binding itself.
+    driver = session.connection().connection.driver_connection
+    assert driver is not None
+    values = list(chain.from_iterable(data))
+    step = per * width
+    for at in range(0, len(values), step):
+        part = values[at : at + step]
+        rows = len(part) // width
+        sql = full if rows == per else f"{head} {', '.join([row] * rows)}{tail}"
+        driver.execute(sql, part).close()
 
 
 def upsert(
