@@ -229,6 +229,35 @@ def test_batches_sharing_a_transaction_stay_stored_when_the_import_stops_outside
     assert (report.duplicates, report.imported) == (counted[0], 41 - counted[0])
 
 
+def test_a_batch_staged_while_the_reader_is_behind_is_stored_at_once(
+    runtime: Runtime, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When the reader has nothing ready, the batch staged ahead is stored then, not once the
+    next batch has been read (at the start of an import, nothing was stored until two
+    batches had been)."""
+    account = vault_user(runtime)
+    path = sbr_file(tmp_path, n=40)
+    monkeypatch.setattr(imports, "BATCH", 10)
+    monkeypatch.setattr(reading, "BATCH", 5)  # read here: nothing is ever ready ahead
+    waits = imports._Importer.wait
+
+    def once_staged(self: imports._Importer) -> None:
+        if self.ahead is not None:
+            self.ahead[1].result()  # the staging thread's moment, taken out of the race
+        waits(self)
+
+    monkeypatch.setattr(imports._Importer, "wait", once_staged)
+    seen: list[tuple[int, int]] = []
+
+    def note(report: imports.ImportReport) -> None:
+        seen.append((report.records_read, count(runtime, Message, account)))
+
+    report = run_import(runtime, account, [path], progress=note)
+    assert (10, 0) in seen  # the first batch taken: staged, not stored yet
+    assert (15, 10) in seen  # half the second batch read: the first is stored
+    assert report.imported == count(runtime, Message, account) == 41
+
+
 def pictures_file(tmp_path: Path, n: int) -> Path:
     """``n`` messages, every fifth an MMS with a picture of its own bytes."""
     records = []

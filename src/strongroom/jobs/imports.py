@@ -278,7 +278,12 @@ class _Importer:
         self.ingest.commit()
 
     def wait(self) -> None:
-        """About to wait for the reader: commit, so that other writers need not wait too."""
+        """About to wait for the reader: store the batch staged ahead if its staging is done
+        (it would otherwise wait for the next batch to be read: at the start of an import,
+        nothing was stored until two batches had been), then commit, so that other writers
+        need not wait too."""
+        if self.ahead is not None and self.ahead[1].done():
+            self._store_ahead(None)
         self.ingest.commit()
 
     def close(self) -> None:
