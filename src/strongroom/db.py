@@ -199,6 +199,13 @@ class Database:
     def is_sqlite(self) -> bool:
         return self.dialect == "sqlite"
 
+    @property
+    def null_marks(self) -> tuple[int | None, str | None]:
+        """What stands for NULL in a nullable text column and in any other, in rows given to
+        :func:`insert_tuples` ``encoded``: :data:`NULL_TEXT` and :data:`NULL_NUMBER` on
+        SQLite, None on PostgreSQL."""
+        return (NULL_TEXT, NULL_NUMBER) if self.is_sqlite else (None, None)
+
     @contextmanager
     def read(self) -> Iterator[Session]:
         """A read snapshot; nothing written in it is committed.

@@ -26,8 +26,6 @@ from strongroom.blobs import Vault
 from strongroom.clock import DAY_MS, Clock
 from strongroom.content import store as content
 from strongroom.db import (
-    NULL_NUMBER,
-    NULL_TEXT,
     Database,
     KeptWrite,
     execute_many,
@@ -607,7 +605,7 @@ class Ingest:
         per_conv: dict[int, list[tuple[int, _Item]]] = defaultdict(list)
         created_convs: list[int] = []
         known = self.threads.conversations
-        null_number = NULL_NUMBER if self.db.is_sqlite else None
+        null_number = self.db.null_marks[1]
         for it, mid in zip(accepted, new_ids, strict=True):
             rec = it.record
             cid = known.get(it.key)
@@ -662,7 +660,7 @@ class Ingest:
         :data:`_MESSAGE_COLUMNS`, encoded for :func:`~strongroom.db.insert_tuples` (on SQLite,
         as it binds quickest)."""
         account, source, sqlite = self.account_id, self.source, self.db.is_sqlite
-        text_null, number_null = (NULL_TEXT, NULL_NUMBER) if sqlite else (None, None)
+        text_null, number_null = self.db.null_marks
         for it in items:
             rec = it.record
             read = rec.read or rec.direction == "out"
