@@ -26,6 +26,7 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import NamedTuple
 
@@ -103,6 +104,20 @@ MESSAGE_COLUMNS = [
     for name in MessageRow._fields
     if name != "chat_id"
 ]
+
+
+_as_row = partial(tuple.__new__, MessageRow)
+"""A fetched row as a MessageRow (``MessageRow._make`` without its length check: the SELECT
+has a column for each field)."""
+
+
+class _InChat(NamedTuple):
+    """What the messages of one chat share."""
+
+    participants: tuple[str, ...]
+    title: str | None
+    extra: dict[str, str]
+    """Their ``extra`` entries about the chat."""
 
 
 @dataclass(frozen=True)
@@ -220,18 +235,20 @@ class _Reading:
         self.handles = self._handles()
         self.chats = self._chats() if self.has_chats else {}
         self.parts_sql = self._parts_select() if self.has_attachments else ""
+        self._in_chats: dict[int | None, _InChat] = {}
 
     def records(self) -> Iterator[Record]:
         yield Expected(int(self.conn.execute("SELECT count(*) FROM message").fetchone()[0]))
         previous = None
         reactions: list[ReactionRecord] = []
-        for raw in self.conn.execute(self._select()):
-            row = MessageRow._make(raw)
+        problems: list[Problem] = []
+        message = self._message
+        for row in map(_as_row, self.conn.execute(self._select())):
             if row.ROWID == previous:  # a message joined to two chats: read it once
                 continue
             previous = row.ROWID
-            kind = row.associated_message_type or 0
-            if is_tapback(kind):
+            kind = row.associated_message_type
+            if kind and is_tapback(kind):
                 record = self._reaction(row, kind)
                 if isinstance(record, Problem):
                     yield record
@@ -241,7 +258,12 @@ class _Reading:
                     yield from self._with_target_dates(reactions)
                     reactions = []
             elif not row.item_type:
-                yield from self._message(row)
+                record = message(row, problems)
+                if problems:
+                    yield from problems
+                    problems.clear()
+                if record is not None:
+                    yield record
         yield from self._with_target_dates(reactions)
 
     def _with_target_dates(self, reactions: list[ReactionRecord]) -> list[ReactionRecord]:
@@ -337,61 +359,90 @@ class _Reading:
             extra=extra,
         )
 
-    def _message(self, row: MessageRow) -> Iterator[Record]:
+    def _message(self, row: MessageRow, problems: list[Problem]) -> MessageRecord | None:
+        """The message of ``row``, or None if it has none to keep; what is wrong with it is
+        added to ``problems``.  (Run for every row: what depends only on the chat is looked up
+        once per chat, see :meth:`_in_chat`.)"""
         when = apple_time_ms(row.date)
         if when is None:
-            yield Problem(self._where(row), "a message without a date is skipped")
-            return
-        problems: list[Problem] = []
-        body = self._body(row, problems)
-        parts = self._parts(row, problems) if self.has_attachments else []
-        body, parts = _place_parts(body, parts)
-        chat = self.chats.get(row.chat_id or 0)
-        sender = None if row.is_from_me else self._ident(row.handle_id)
-        participants = [i for h in chat.handles if (i := self._ident(h))] if chat else []
-        if not participants and sender:
-            participants = [sender]
-        read = self._read_times(row)
-        yield from problems
-        yield MessageRecord(
+            problems.append(Problem(self._where(row), "a message without a date is skipped"))
+            return None
+        body = row.text or (self._body(row, problems) if row.attributedBody else "")
+        parts = (
+            self._parts(row, problems)
+            if self.has_attachments and row.cache_has_attachments != 0
+            else []
+        )
+        if PLACEHOLDER in body:
+            body, parts = _place_parts(body, parts)
+        in_chat = self._in_chat(row.chat_id)
+        from_me = row.is_from_me
+        handle = None if from_me else self.handles.get(row.handle_id or 0)
+        sender = handle.ident if handle else None
+        participants = (
+            list(in_chat.participants) if in_chat.participants or not sender else [sender]
+        )
+        extra = {"rowid": str(row.ROWID), "apple_date": str(row.date)}
+        if row.service:
+            extra["service"] = row.service
+        extra.update(in_chat.extra)
+        if handle and handle.person:
+            extra["person_centric_id"] = handle.person
+        if row.balloon_bundle_id:
+            extra["balloon_bundle_id"] = row.balloon_bundle_id
+        if row.expressive_send_style_id:
+            extra["expressive_send_style_id"] = row.expressive_send_style_id
+        if row.date_edited:
+            extra["date_edited"] = str(row.date_edited)
+        read = apple_time_ms(row.date_read) if row.date_read else None
+        delivered = apple_time_ms(row.date_delivered) if row.date_delivered else None
+        return MessageRecord(
             kind=_kind(row.service, parts, participants),
-            direction="out" if row.is_from_me else "in",
+            direction="out" if from_me else "in",
             date_ms=when[0],
             date_precision=when[1],
             body=body,
             sender=sender,
             participants=participants,
-            read=bool(row.is_from_me or row.is_read),
-            status=("failed" if row.error else "sent") if row.is_from_me else "received",
+            read=bool(from_me or row.is_read),
+            status=("failed" if row.error else "sent") if from_me else "received",
             subject=row.subject or None,
             parts=parts,
             guid=row.guid,
             reply_to_guid=row.thread_originator_guid or None,
-            group_title=chat.title if chat else None,
+            group_title=in_chat.title,
             source=self.source,
-            extra=self._extra(row, chat, participants),
-            date_read_ms=read[0],
-            date_delivered_ms=read[1],
+            extra=extra,
+            date_read_ms=read[0] if read else None,
+            date_delivered_ms=delivered[0] if delivered else None,
         )
 
+    def _in_chat(self, chat_id: int | None) -> _InChat:
+        """What the messages of chat ``chat_id`` share (the same for an unknown chat)."""
+        found = self._in_chats.get(chat_id)
+        if found is None:
+            chat = self.chats.get(chat_id or 0)
+            extra: dict[str, str] = {}
+            if chat:
+                extra["chat_guid"] = chat.guid
+                if chat.identifier:
+                    extra["chat_identifier"] = chat.identifier
+                if chat.people:
+                    extra["participant_person_ids"] = chat.people
+            participants = [i for h in chat.handles if (i := self._ident(h))] if chat else []
+            found = _InChat(tuple(participants), chat.title if chat else None, extra)
+            self._in_chats[chat_id] = found
+        return found
+
     def _body(self, row: MessageRow, problems: list[Problem]) -> str:
-        if row.text:
-            return row.text
-        if not row.attributedBody:
-            return ""
+        """The text of ``row``'s ``attributedBody``."""
         try:
-            return attributed_body_text(bytes(row.attributedBody)) or ""
+            return attributed_body_text(bytes(row.attributedBody or b"")) or ""
         except BadInput as e:
             problems.append(Problem(self._where(row), f"the text cannot be read: {e}"))
             return ""
 
-    def _read_times(self, row: MessageRow) -> tuple[int | None, int | None]:
-        read, delivered = apple_time_ms(row.date_read), apple_time_ms(row.date_delivered)
-        return (read[0] if read else None), (delivered[0] if delivered else None)
-
     def _parts(self, row: MessageRow, problems: list[Problem]) -> list[PartRecord]:
-        if row.cache_has_attachments == 0:
-            return []
         rows = self.conn.execute(self.parts_sql, (row.ROWID,)).fetchall()
         parts = []
         for guid, stored, mime_type, transfer_name in rows:
@@ -425,25 +476,6 @@ class _Reading:
             problems.append(Problem(where, f"attachment file missing: {stored}"))
         return content
 
-    def _extra(self, row: MessageRow, chat: Chat | None, participants: list[str]) -> dict[str, str]:
-        extra = {"rowid": str(row.ROWID), "apple_date": str(row.date)}
-        if row.service:
-            extra["service"] = row.service
-        if chat:
-            extra["chat_guid"] = chat.guid
-            if chat.identifier:
-                extra["chat_identifier"] = chat.identifier
-            if chat.people:
-                extra["participant_person_ids"] = chat.people
-        sender = self.handles.get(row.handle_id or 0)
-        if sender and sender.person and not row.is_from_me:
-            extra["person_centric_id"] = sender.person
-        for key in ("balloon_bundle_id", "expressive_send_style_id", "date_edited"):
-            value = getattr(row, key)
-            if value:
-                extra[key] = str(value)
-        return extra
-
 
 def _kind(service: str | None, parts: list[PartRecord], participants: list[str]) -> Kind:
     label = (service or "").lower()
@@ -456,8 +488,6 @@ def _kind(service: str | None, parts: list[PartRecord], participants: list[str])
 
 def _place_parts(body: str, parts: list[PartRecord]) -> tuple[str, list[PartRecord]]:
     """Take the U+FFFC placeholders out of ``body``; part *i* gets the offset of placeholder *i*."""
-    if PLACEHOLDER not in body:
-        return body, parts
     pieces = body.split(PLACEHOLDER)
     offset = 0
     for index, piece in enumerate(pieces[:-1]):

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 # Layout parts differ between tools for the same MMS, so they do not identify it.
 _NOT_MEDIA = ("text/plain", "application/smil")
@@ -44,7 +44,7 @@ def fingerprint(
 def fingerprint_of_normalised(
     direction: str,
     sender: str | None,
-    sorted_participants: list[str],
+    sorted_participants: Sequence[str],
     normalised_body: str,
     media_sha256: Iterable[bytes] = (),
 ) -> bytes:

@@ -112,17 +112,10 @@ def prepare(rec: MessageRecord, region: str, owner: set[str] | frozenset[str]) -
     """Check and normalise ``rec``.  Raises InvalidInput naming what is wrong."""
     _check(rec)
     sender = normalise(rec.sender, region)[0] if rec.sender else None
-    participants = [p for p in normalise_many(rec.participants, region) if p not in owner]
-    if rec.direction == "in":
-        if sender is None:
-            raise InvalidInput("an incoming message needs a sender")
-        if sender not in participants and sender not in owner:
-            participants.append(sender)
-    else:
+    if rec.direction != "in":
         sender = None
-    if not participants:
-        raise InvalidInput("a message needs at least one participant besides the owner")
-    participants.sort()
+    owners = owner if isinstance(owner, frozenset) else frozenset(owner)
+    participants, key = _people(tuple(rec.participants), sender, rec.direction, region, owners)
     body = rec.body
     kind = rec.kind
     if kind != "mms":
@@ -136,17 +129,40 @@ def prepare(rec: MessageRecord, region: str, owner: set[str] | frozenset[str]) -
     has_media = rec.parts and any(is_media(p.content_type) for p in rec.parts)
     return Prepared(
         sender,
-        participants,
+        list(participants),
         body,
-        _key_of(tuple(participants)),  # sorted, and without duplicates
+        key,
         None
         if has_media
         else fingerprint_of_normalised(
-            rec.direction, sender, participants, body if kind != "mms" else normalise_body(body)
+            rec.direction,
+            sender,
+            participants,
+            body if kind != "mms" else normalise_body(body),
         ),
         None,
-        settings_key(region, owner),
+        settings_key(region, owners),
     )
+
+
+@lru_cache(maxsize=1 << 14)
+def _people(
+    raw: tuple[str, ...], sender: str | None, direction: str, region: str, owner: frozenset[str]
+) -> tuple[tuple[str, ...], str]:
+    """The participants of a message as stored (normalised, sorted, without the owner, with
+    the sender of an incoming one) and their conversation's key.  Messages come conversation
+    by conversation, so most were just worked out for the message before."""
+    participants = [p for p in normalise_many(list(raw), region) if p not in owner]
+    if direction == "in":
+        if sender is None:
+            raise InvalidInput("an incoming message needs a sender")
+        if sender not in participants and sender not in owner:
+            participants.append(sender)
+    if not participants:
+        raise InvalidInput("a message needs at least one participant besides the owner")
+    participants.sort()
+    people = tuple(participants)
+    return people, _key_of(people)
 
 
 def attach(rec: MessageRecord, region: str, owner: frozenset[str]) -> None:
