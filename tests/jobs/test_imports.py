@@ -8,7 +8,6 @@ import hashlib
 import pickle
 import threading
 import zipfile
-from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -19,7 +18,6 @@ from strongroom.accounts.keys import vault_for
 from strongroom.accounts.models import Account
 from strongroom.content import store as content
 from strongroom.content.models import Pack
-from strongroom.db import KeptWrite
 from strongroom.formats import BadInput, ReadOptions, reading
 from strongroom.jobs import imports
 from strongroom.jobs.imports import run_import
@@ -213,7 +211,7 @@ def test_batches_sharing_a_transaction_stay_stored_when_the_import_stops_outside
     path = sbr_file(tmp_path, n=40)
     in_batches_of_ten(monkeypatch)
     monkeypatch.setattr(reading, "CHILD_ABOVE", 0)
-    monkeypatch.setattr(reading._Pump, "ready", lambda self, within=0.0: True)  # never idle
+    monkeypatch.setattr(reading._Pump, "ready", lambda self: True)  # never a wait to commit for
     monkeypatch.setattr(imports, "SHARED_MESSAGES", 1000)
     monkeypatch.setattr(imports, "SHARED_SECONDS", 60.0)
     counted: list[int] = []
@@ -231,57 +229,6 @@ def test_batches_sharing_a_transaction_stay_stored_when_the_import_stops_outside
     assert (report.duplicates, report.imported) == (counted[0], 41 - counted[0])
 
 
-@pytest.mark.parametrize("back_in_time", [True, False], ids=["reader-back", "reader-idle"])
-def test_the_import_commits_when_its_reader_stays_idle_not_at_every_pause(
-    runtime: Runtime, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, back_in_time: bool
-) -> None:
-    """Batches share a transaction (SQLite).  When the reader has nothing ready, the import
-    commits if nothing comes within IDLE_BEFORE_COMMIT (other writers get in while it waits),
-    but not when the reader was only a moment behind: committing at every such pause cut an
-    import into hundreds of transactions, and each commit writes out every page it touched."""
-    account = vault_user(runtime)
-    path = sbr_file(tmp_path, n=1000)  # four hand-overs of the reading process, and one more
-    monkeypatch.setattr(imports, "BATCH", 100)
-    monkeypatch.setattr(reading, "CHILD_ABOVE", 0)
-    monkeypatch.setattr(imports, "SHARED_MESSAGES", 10_000)
-    monkeypatch.setattr(imports, "SHARED_SECONDS", 60.0)
-    asked: list[float] = []
-
-    def ready(self: reading._Pump, within: float = 0.0) -> bool:
-        asked.append(within)
-        return within > 0 and back_in_time  # never queued at once: a pause at every hand-over
-
-    monkeypatch.setattr(reading._Pump, "ready", ready)
-    waiting: list[bool] = []
-    ends: list[bool] = []
-    """Transactions ended while the import waited for its reader."""
-    real_wait, real_end = imports._Importer.wait, KeptWrite.end
-
-    def wait(self: imports._Importer, ready: Callable[[float], bool]) -> None:
-        waiting.append(True)
-        try:
-            real_wait(self, ready)
-        finally:
-            waiting.pop()
-
-    def end(self: KeptWrite) -> bool:
-        if waiting:
-            ends.append(True)
-        return real_end(self)
-
-    monkeypatch.setattr(imports._Importer, "wait", wait)
-    monkeypatch.setattr(KeptWrite, "end", end)
-    report = run_import(runtime, account, [path])
-    assert report.imported == count(runtime, Message, account) == 1001
-    assert imports.IDLE_BEFORE_COMMIT in asked
-    if not runtime.db.is_sqlite:
-        assert ends == []  # each batch is its own transaction
-    elif back_in_time:
-        assert ends == []  # one transaction on, through every pause
-    else:
-        assert len(ends) >= 4  # committed at each pause, after each hand-over
-
-
 def test_a_batch_staged_while_the_reader_is_behind_is_stored_at_once(
     runtime: Runtime, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -294,10 +241,10 @@ def test_a_batch_staged_while_the_reader_is_behind_is_stored_at_once(
     monkeypatch.setattr(reading, "BATCH", 5)  # read here: nothing is ever ready ahead
     waits = imports._Importer.wait
 
-    def once_staged(self: imports._Importer, ready: Callable[[float], bool]) -> None:
+    def once_staged(self: imports._Importer) -> None:
         if self.ahead is not None:
             self.ahead[1].result()  # the staging thread's moment, taken out of the race
-        waits(self, ready)
+        waits(self)
 
     monkeypatch.setattr(imports._Importer, "wait", once_staged)
     seen: list[tuple[int, int]] = []

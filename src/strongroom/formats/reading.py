@@ -229,9 +229,8 @@ class Source:
     batches: Iterator[list[Record]]
     pid: int
     path: Path
-    ready: Callable[[float], bool] = field(default=lambda within=0.0: False)
-    """Whether the next batch has been read already (taking it will not wait), or is within
-    the given seconds (which this waits for).  Always False where this thread reads."""
+    ready: Callable[[], bool] = field(default=lambda: False)
+    """Whether the next batch has been read already (taking it will not wait)."""
     _fd: tuple[str, str, str] | None = field(default=None, repr=False)
     """The reader's descriptor of ``path`` once found: its link, what it points to, its info."""
     _last: tuple[float, int | None] = field(default=(-1.0, None), repr=False)
@@ -277,8 +276,6 @@ class _Pump(threading.Thread):
         self.pipe = pipe
         self.frames: queue.Queue[tuple[str, Any] | bytearray | None] = queue.Queue(QUEUED)
         self.stopping = threading.Event()
-        self.arrived = threading.Condition()
-        """Notified whenever a frame is queued."""
 
     def run(self) -> None:
         try:
@@ -298,22 +295,16 @@ class _Pump(threading.Thread):
             pass  # the pipe was closed: the caller stopped
         self._put(None)
 
-    def ready(self, within: float = 0.0) -> bool:
-        """Whether a frame is queued, waiting up to ``within`` seconds for one."""
-        if within <= 0 or not self.frames.empty():
-            return not self.frames.empty()
-        with self.arrived:
-            return self.arrived.wait_for(lambda: not self.frames.empty(), within)
+    def ready(self) -> bool:
+        return not self.frames.empty()
 
     def _put(self, frame: tuple[str, Any] | bytearray | None) -> None:
         while not self.stopping.is_set():
             try:
                 self.frames.put(frame, timeout=0.1)
+                return
             except queue.Full:
                 continue
-            with self.arrived:
-                self.arrived.notify_all()
-            return
 
 
 _early: dict[tuple[str, str], subprocess.Popen[bytes]] = {}

@@ -62,13 +62,6 @@ SHARED_SECONDS = 1.0
 this long (:meth:`Ingest.share_transactions`); it is also committed whenever the import is
 about to wait (for the reader, or for a batch still being staged), so that other writers wait
 for it no longer than that."""
-IDLE_BEFORE_COMMIT = 0.05
-"""Seconds an import waits for its reader before it commits the transaction its batches share
-(SQLite), so that other writers get in while it waits.  A reader about as fast as the storing
-has nothing ready for a moment at many hand-overs: committing at each of them cut a 1M-message
-import into 240-260 transactions, against 35-42 now, and each commit writes out every page it
-touched (one thread storing 500,000 of its messages: 5.8-6.0 s in shared transactions against
-6.6-6.9 s committing every batch)."""
 PROBLEMS_KEPT = 200
 """Problems listed in a report (all are counted)."""
 SEQUENTIAL = ("sbr-xml", "mbox")
@@ -284,16 +277,14 @@ class _Importer:
         self.flush_calls()
         self.ingest.commit()
 
-    def wait(self, ready: Callable[[float], bool]) -> None:
-        """The reader has nothing ready (``ready(seconds)``: whether it has within that time).
-        Store the batch staged ahead if its staging is done (it would otherwise wait for the
-        next batch to be read: at the start of an import, nothing was stored until two batches
-        had been).  Then, if the reader still has nothing after :data:`IDLE_BEFORE_COMMIT`,
-        commit, so that other writers need not wait too."""
+    def wait(self) -> None:
+        """About to wait for the reader: store the batch staged ahead if its staging is done
+        (it would otherwise wait for the next batch to be read: at the start of an import,
+        nothing was stored until two batches had been), then commit, so that other writers
+        need not wait too."""
         if self.ahead is not None and self.ahead[1].done():
             self._store_ahead(None)
-        if not ready(IDLE_BEFORE_COMMIT):
-            self.ingest.commit()
+        self.ingest.commit()
 
     def close(self) -> None:
         """Wait for the threads (also when storing failed: a batch staged but not stored is
@@ -427,7 +418,7 @@ def run_import(
                         if progress:
                             progress(report)
                         if not source.ready():
-                            importer.wait(source.ready)
+                            importer.wait()
             except BadInput as e:
                 importer.finish()  # what was read before the damage is kept
                 if not keep_going:
