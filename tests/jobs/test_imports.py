@@ -10,6 +10,7 @@ import threading
 import zipfile
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -702,6 +703,59 @@ def test_copies_are_found_across_many_seconds_and_only_in_their_own(
     again = run_import(runtime, account, [write(tmp_path / "b.xml", smses(*near, *spread))])
     assert (again.imported, again.duplicates) == (2, 900)
     assert count(runtime, Message, account) == 902
+
+
+def message_rows(rt: Runtime, account_id: int) -> list[tuple[object, ...]]:
+    """Every message of the account as stored, from ``kind`` on, in date order."""
+    columns = [getattr(Message, c) for c in preparing.TAIL_COLUMNS if c != "read"]
+    with rt.db.read() as s:
+        rows = s.execute(
+            select(*columns, Message.read)
+            .where(Message.account_id == account_id)
+            .order_by(Message.date, Message.body)
+        ).all()
+    return [tuple(bytes(v) if isinstance(v, bytes | memoryview) else v for v in r) for r in rows]
+
+
+def test_rows_made_by_the_reading_process_are_the_rows_made_here(
+    runtime: Runtime, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A reading process makes the rows of messages without parts (SQLite): the same files
+    imported through one and read in this process store the same rows, NULLs and all."""
+    picture = base64.b64encode(PNG).decode()
+    xml = write(
+        tmp_path / "sms-variety.xml",
+        smses(
+            sms(body="plain", date=str(T0), date_sent="0"),
+            sms(body="sent", date=str(T0 + 1000), type="2", read="0", subject="Re: lunch"),
+            sms(body="unread", date=str(T0 + 2000), read="0", address="+15550100002"),
+            mms(
+                [part(ct="image/png", name="cat.png", text="null", data=picture), part(text="cat")],
+                [("+15550100001", 137), ("+15550100099", 151)],
+                date=str(T0 + 3000),
+            ),
+        ),
+    )
+    chat = liked_chat(tmp_path / "chat.db", 6, "question {i}?")
+    made_here: list[int] = []
+    real_row_tail = preparing.row_tail
+
+    def row_tail(*args: Any) -> tuple[Any, ...]:
+        made_here.append(1)
+        return real_row_tail(*args)
+
+    monkeypatch.setattr(preparing, "row_tail", row_tail)
+    here = vault_user(runtime, name="here")
+    run_import(runtime, here, [xml, chat])
+    assert len(made_here) == 10  # in this process: every message's row
+    made_here.clear()
+    monkeypatch.setattr(reading, "CHILD_ABOVE", 0)
+    child = vault_user(runtime, name="child")
+    run_import(runtime, child, [xml, chat])
+    # through a reading process: on SQLite only the MMS's row is made here (after its parts)
+    assert len(made_here) == (1 if runtime.db.is_sqlite else 10)
+    assert message_rows(runtime, child) == message_rows(runtime, here)
+    assert len(message_rows(runtime, here)) == 10
 
 
 def test_batches_staged_ahead_keep_their_order_parts_and_reactions(

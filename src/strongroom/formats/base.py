@@ -12,10 +12,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import TYPE_CHECKING, BinaryIO, Protocol
 
 from strongroom.errors import InvalidInput
 from strongroom.messages.records import Record
+
+if TYPE_CHECKING:
+    from strongroom.messages.preparing import RowSettings
 
 
 class BadInput(InvalidInput):
@@ -37,6 +40,9 @@ class ReadOptions:
     scratch: Path | None = None
     """A folder for spooled attachments; the system temp folder if None."""
     extra: dict[str, str] = field(default_factory=dict)
+    rows: RowSettings | None = None
+    """How a reading process makes each message's database row ahead, if it should
+    (:func:`strongroom.messages.preparing.attach`)."""
 
 
 class Reader(Protocol):

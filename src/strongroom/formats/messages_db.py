@@ -249,21 +249,21 @@ class _Reading:
             previous = row.ROWID
             kind = row.associated_message_type
             if kind and is_tapback(kind):
-                record = self._reaction(row, kind)
-                if isinstance(record, Problem):
-                    yield record
+                reaction = self._reaction(row, kind)
+                if isinstance(reaction, Problem):
+                    yield reaction
                     continue
-                reactions.append(record)
+                reactions.append(reaction)
                 if len(reactions) >= _TARGETS_AT_ONCE:
                     yield from self._with_target_dates(reactions)
                     reactions = []
             elif not row.item_type:
-                record = message(row, problems)
+                said = message(row, problems)
                 if problems:
                     yield from problems
                     problems.clear()
-                if record is not None:
-                    yield record
+                if said is not None:
+                    yield said
         yield from self._with_target_dates(reactions)
 
     def _with_target_dates(self, reactions: list[ReactionRecord]) -> list[ReactionRecord]:

@@ -126,7 +126,7 @@ def _read(
         if isinstance(record, MessageRecord):
             if record.parts:
                 held += _hold_or_spool(record, INLINE_PER_HANDOVER - held, options.scratch)
-            attach(record, region, owner)  # on this core, not the storing one
+            attach(record, region, owner, options.rows)  # on this core, not the storing one
         batch.append(record)
         if len(batch) >= BATCH:
             send(("records", batch))

@@ -24,7 +24,7 @@ import zipfile
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -409,8 +409,9 @@ def run_import(
             ingest = Ingest(rt.db, vault, rt.clock, account_id, source=reader.name)
             importer = _Importer(ingest, report, turn_on)
             in_child = reading.worth_a_child(reader, path)
+            rows = replace(options, rows=ingest.rows)  # made ahead by a reading process
             try:
-                with reading.batches(reader, path, options, in_child=in_child) as source:
+                with reading.batches(reader, path, rows, in_child=in_child) as source:
                     for batch in source.batches:
                         importer.take_all(batch)
                         if reader.name in SEQUENTIAL:

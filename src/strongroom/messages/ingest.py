@@ -103,11 +103,9 @@ _GONE = (
 
 
 _MESSAGE_COLUMNS = (
-    "id", "conversation_id", "sender_id", "created_at", "account_id", "kind", "direction",
-    "date", "date_sent", "date_precision", "read", "status", "subject", "body", "part_count",
-    "guid", "reply_to_guid", "source", "fingerprint", "extra",
+    "id", "conversation_id", "sender_id", "created_at", "account_id", *preparing.TAIL_COLUMNS
 )  # fmt: skip
-"""A message row's columns: the four :meth:`Ingest._store` knows, then :attr:`_Item.tail`."""
+"""A message row's columns: the five :meth:`Ingest._store` knows, then :attr:`_Item.tail`."""
 
 CLAIMS_KEPT = 200_000
 """How many of a run's latest claims are remembered (memory stays flat on long imports)."""
@@ -202,8 +200,9 @@ class _Item:
     expired: bool = False
     """Older than the account keeps messages: stored only if the vault already has it."""
     tail: tuple[Any, ...] = ()
-    """The message's row from ``account_id`` on (:data:`_MESSAGE_COLUMNS`), made once staged:
-    on the staging thread, while the batch before it is stored."""
+    """The message's row from ``kind`` on (:func:`~strongroom.messages.preparing.row_tail`):
+    made by the reading process of an import for most messages, else once staged, on the
+    staging thread while the batch before it is stored."""
 
 
 @dataclass
@@ -251,7 +250,12 @@ class Ingest:
                 retention_days=account.message_retention_days,
                 enabled=account.messages_enabled,
             )
-        self.settings_key = preparing.settings_key(self.settings.region, self.settings.owner)
+        self.rows = preparing.RowSettings(db.null_marks, source) if db.is_sqlite else None
+        """How this run's message rows are made (what an import's reading process is told, to
+        make them ahead)."""
+        self.settings_key = preparing.settings_key(
+            self.settings.region, self.settings.owner, self.rows
+        )
         self.threads = threads.Threads(account_id, self.settings.region)
         self.state = 0
         self._sharing: tuple[int, float] | None = None
@@ -315,6 +319,7 @@ class Ingest:
                 if rec.extra
                 else "{}"
             ),
+            tail=ready.tail or (),
         )
 
     def _oldest_kept(self) -> int:
@@ -606,6 +611,7 @@ class Ingest:
         created_convs: list[int] = []
         known = self.threads.conversations
         null_number = self.db.null_marks[1]
+        account = self.account_id
         for it, mid in zip(accepted, new_ids, strict=True):
             rec = it.record
             cid = known.get(it.key)
@@ -617,7 +623,7 @@ class Ingest:
                     created_convs.append(cid)
             per_conv[cid].append((mid, it))
             sender = handle_ids[it.sender] if it.sender else null_number
-            rows.append((mid, cid, sender, now) + it.tail)
+            rows.append((mid, cid, sender, now, account) + it.tail)
             for seq, (part, staged) in enumerate(it.staged):
                 parts.append(
                     {
@@ -656,32 +662,15 @@ class Ingest:
         changes.record_all(s, self.account_id, "message", new_ids, changes.CREATED, now)
 
     def _tails(self, items: list[_Item]) -> None:
-        """Make each item's row from ``account_id`` on (:attr:`_Item.tail`), in the order of
-        :data:`_MESSAGE_COLUMNS`, encoded for :func:`~strongroom.db.insert_tuples` (on SQLite,
-        as it binds quickest)."""
-        account, source, sqlite = self.account_id, self.source, self.db.is_sqlite
-        text_null, number_null = self.db.null_marks
+        """Make the rows (:attr:`_Item.tail`) of the items whose row was not made ahead, encoded
+        for :func:`~strongroom.db.insert_tuples` (on SQLite, as it binds quickest)."""
+        marks = self.rows.null_marks if self.rows else None
+        source, row_tail = self.source, preparing.row_tail
         for it in items:
-            rec = it.record
-            read = rec.read or rec.direction == "out"
-            it.tail = (
-                account,
-                rec.kind,
-                rec.direction,
-                rec.date_ms,
-                number_null if rec.date_sent_ms is None else rec.date_sent_ms,
-                rec.date_precision,
-                (1 if read else 0) if sqlite else read,
-                rec.status,
-                text_null if rec.subject is None else rec.subject,
-                it.body,
-                len(it.staged),
-                text_null if rec.guid is None else rec.guid,
-                text_null if rec.reply_to_guid is None else rec.reply_to_guid,
-                rec.source or source,
-                bytearray(it.fingerprint) if sqlite else it.fingerprint,
-                it.extra,
-            )
+            if not it.tail:
+                it.tail = row_tail(
+                    it.record, it.body, it.fingerprint, it.extra, len(it.staged), source, marks
+                )
 
     def _reaction_rows(
         self, s: Session, reactions: list[ReactionRecord], mid: int

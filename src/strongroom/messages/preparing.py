@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from json.encoder import encode_basestring_ascii as _quoted
+from typing import Any
 
 from strongroom.errors import InvalidInput
 from strongroom.messages.fingerprints import fingerprint_of_normalised, is_media, normalise_body
@@ -38,14 +39,74 @@ def _key_of(sorted_values: tuple[str, ...]) -> str:
     return hashlib.sha256("\x1f".join(sorted_values).encode()).hexdigest()
 
 
-def settings_key(region: str, owner: Iterable[str]) -> str:
-    """Names the settings a message was prepared under (region and the owner's handles)."""
-    return _settings_key(region, frozenset(owner))
+def settings_key(region: str, owner: Iterable[str], rows: RowSettings | None = None) -> str:
+    """Names the settings a message was prepared under (region and the owner's handles, and
+    how its row was made ahead, if it was)."""
+    return _settings_key(region, frozenset(owner), rows)
 
 
 @lru_cache(maxsize=64)
-def _settings_key(region: str, owner: frozenset[str]) -> str:
-    return region + "\x1f" + "\x1f".join(sorted(owner))
+def _settings_key(region: str, owner: frozenset[str], rows: RowSettings | None) -> str:
+    key = region + "\x1f" + "\x1f".join(sorted(owner))
+    return key if rows is None else f"{key}\x1e{rows!r}"
+
+
+TAIL_COLUMNS = (
+    "kind", "direction", "date", "date_sent", "date_precision", "read", "status", "subject",
+    "body", "part_count", "guid", "reply_to_guid", "source", "fingerprint", "extra",
+)  # fmt: skip
+"""The columns of a message's row that :func:`row_tail` gives, in order (the ingest puts its
+id, conversation, sender, creation time and account before them)."""
+
+
+@dataclass(frozen=True)
+class RowSettings:
+    """How a reading process makes each message's row ahead (:func:`attach`): SQLite's marks
+    for NULL (:attr:`strongroom.db.Database.null_marks`) and the source a record without one
+    is stored under (the reader's name)."""
+
+    null_marks: tuple[object, object]
+    source: str
+
+
+def row_tail(
+    rec: MessageRecord,
+    body: str,
+    fingerprint: bytes,
+    extra: str,
+    part_count: int,
+    source: str,
+    null_marks: tuple[object, object] | None,
+) -> tuple[Any, ...]:
+    """The values of :data:`TAIL_COLUMNS` for ``rec`` (stored with ``body``, ``fingerprint``,
+    ``extra`` as JSON text, and ``part_count`` parts).  With ``null_marks`` (SQLite), encoded as
+    :func:`strongroom.db.insert_tuples` takes them ``encoded``: 0 or 1 for the read flag, a
+    bytearray for the fingerprint, the marks for NULL; else plain values."""
+    read = rec.read or rec.direction == "out"
+    if null_marks is None:
+        return (
+            rec.kind, rec.direction, rec.date_ms, rec.date_sent_ms, rec.date_precision, read,
+            rec.status, rec.subject, body, part_count, rec.guid, rec.reply_to_guid,
+            rec.source or source, fingerprint, extra,
+        )  # fmt: skip
+    text_null, number_null = null_marks
+    return (
+        rec.kind,
+        rec.direction,
+        rec.date_ms,
+        number_null if rec.date_sent_ms is None else rec.date_sent_ms,
+        rec.date_precision,
+        1 if read else 0,
+        rec.status,
+        text_null if rec.subject is None else rec.subject,
+        body,
+        part_count,
+        text_null if rec.guid is None else rec.guid,
+        text_null if rec.reply_to_guid is None else rec.reply_to_guid,
+        rec.source or source,
+        bytearray(fingerprint),
+        extra,
+    )
 
 
 @dataclass(slots=True)
@@ -63,6 +124,9 @@ class Prepared:
     """The record's ``extra`` as JSON, when it was encoded here (the record's dict is then
     emptied, so it crosses a pipe once)."""
     settings: str
+    tail: tuple[Any, ...] | None = None
+    """The message's row from ``kind`` on (:func:`row_tail`), when it was made ahead: for a
+    message without parts, by a reading process told how (:class:`RowSettings`)."""
 
     def __reduce__(self) -> tuple[type[Prepared], tuple[object, ...]]:
         # Rebuilt from its fields in order: a third of the time of the default way.
@@ -76,6 +140,7 @@ class Prepared:
                 self.fingerprint,
                 self.extra_json,
                 self.settings,
+                self.tail,
             ),
         )
 
@@ -165,8 +230,12 @@ def _people(
     return people, _key_of(people)
 
 
-def attach(rec: MessageRecord, region: str, owner: frozenset[str]) -> None:
-    """Prepare ``rec`` ahead (in a reading process) and keep the result on it.
+def attach(
+    rec: MessageRecord, region: str, owner: frozenset[str], rows: RowSettings | None = None
+) -> None:
+    """Prepare ``rec`` ahead (in a reading process) and keep the result on it; with ``rows``,
+    make its row too, if it has no parts (the row of a message with parts waits for them to be
+    stored).
 
     A record that fails its checks is left as it is: the service checks it again and reports
     the problem.  ``extra`` is encoded to JSON here and the dict emptied.
@@ -178,4 +247,11 @@ def attach(rec: MessageRecord, region: str, owner: frozenset[str]) -> None:
     if rec.extra:
         prepared.extra_json = compact_json(rec.extra)
         rec.extra = {}
+    if rows is not None:
+        prepared.settings = settings_key(region, owner, rows)
+        if not rec.parts and prepared.fingerprint is not None:
+            extra = "{}" if prepared.extra_json is None else prepared.extra_json
+            prepared.tail = row_tail(
+                rec, prepared.body, prepared.fingerprint, extra, 0, rows.source, rows.null_marks
+            )
     rec.prepared = prepared
