@@ -35,7 +35,7 @@ def summaries(rt: Runtime, account: int) -> dict[str, tuple[int, int, str, str]]
     return {r.body.split()[0]: (r.message_count, r.unread_count, r.snippet, r.body) for r in rows}
 
 
-def test_summaries_follow_the_newest_message_whatever_the_order_of_batches(
+def test_summaries_follow_the_newest_message_whatever_the_order_of_messages(
     runtime: Runtime,
 ) -> None:
     account = vault_user(runtime)
@@ -60,3 +60,14 @@ def test_summaries_follow_the_newest_message_whatever_the_order_of_batches(
         "ann": (3, 2, "ann newest so far", "ann newest so far"),
         "bob": (2, 1, "bob newest now", "bob   newest\nnow"),
     }
+    # Within one batch, the newest need not come last
+    store_records(
+        runtime,
+        account,
+        [
+            incoming(ann, T0 + 8000, "ann newest"),
+            incoming(ann, T0 + 7000, "ann just before", True),
+            incoming(ann, T0 + 6000, "ann before that"),
+        ],
+    )
+    assert summaries(runtime, account)["ann"] == (6, 4, "ann newest", "ann newest")

@@ -607,7 +607,8 @@ class Ingest:
         self.threads.look_up(s, [it.key for it in accepted])
         rows, parts, reactions = [], [], []
         staged_parts: list[content.Staged] = []
-        per_conv: dict[int, list[tuple[int, _Item]]] = defaultdict(list)
+        per_conv: dict[int, list[Any]] = {}
+        """Per conversation: messages added, of them unread, the last one's id and item."""
         created_convs: list[int] = []
         known = self.threads.conversations
         null_number = self.db.null_marks[1]
@@ -621,7 +622,16 @@ class Ingest:
                 )
                 if created:
                     created_convs.append(cid)
-            per_conv[cid].append((mid, it))
+            unread = not rec.read and rec.direction == "in"
+            summary = per_conv.get(cid)
+            if summary is None:
+                per_conv[cid] = [1, 1 if unread else 0, mid, it]
+            else:
+                summary[0] += 1
+                if unread:
+                    summary[1] += 1
+                if mid > summary[2]:
+                    summary[2], summary[3] = mid, it
             sender = handle_ids[it.sender] if it.sender else null_number
             rows.append((mid, cid, sender, now, account) + it.tail)
             for seq, (part, staged) in enumerate(it.staged):
@@ -820,14 +830,15 @@ class Ingest:
                 insert_rows(s, Call, rows)
         return statuses
 
-    def _summarise(self, s: Session, per_conv: dict[int, list[tuple[int, _Item]]]) -> None:
-        bumps = []
-        for cid, stored in per_conv.items():
-            last_id, last = max(stored)  # by id: ids are unique, items never compared
-            unread = 0
-            for _, it in stored:
-                if not it.record.read and it.record.direction == "in":
-                    unread += 1
-            snippet = threads.snippet_of(last.body, len(last.staged))
-            bumps.append(threads.Bump(cid, len(stored), unread, last_id, snippet))
-        threads.bump(s, bumps)
+    def _summarise(self, s: Session, per_conv: dict[int, list[Any]]) -> None:
+        """Count the messages stored into their conversations' summaries (``per_conv``: added,
+        unread, the last one's id and item, counted while their rows were made)."""
+        threads.bump(
+            s,
+            [
+                threads.Bump(
+                    cid, added, unread, last_id, threads.snippet_of(last.body, len(last.staged))
+                )
+                for cid, (added, unread, last_id, last) in per_conv.items()
+            ],
+        )
