@@ -409,9 +409,9 @@ def run_import(
             ingest = Ingest(rt.db, vault, rt.clock, account_id, source=reader.name)
             importer = _Importer(ingest, report, turn_on)
             in_child = reading.worth_a_child(reader, path)
-            rows = replace(options, rows=ingest.rows)  # made ahead by a reading process
+            path_options = replace(options, rows=ingest.rows)  # rows made by a reading process
             try:
-                with reading.batches(reader, path, rows, in_child=in_child) as source:
+                with reading.batches(reader, path, path_options, in_child=in_child) as source:
                     for batch in source.batches:
                         importer.take_all(batch)
                         if reader.name in SEQUENTIAL:
