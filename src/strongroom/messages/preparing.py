@@ -173,8 +173,14 @@ def _check(rec: MessageRecord) -> None:
         raise InvalidInput("the date is not a time in UTC milliseconds")
 
 
-def prepare(rec: MessageRecord, region: str, owner: set[str] | frozenset[str]) -> Prepared:
-    """Check and normalise ``rec``.  Raises InvalidInput naming what is wrong."""
+def prepare(
+    rec: MessageRecord,
+    region: str,
+    owner: set[str] | frozenset[str],
+    rows: RowSettings | None = None,
+) -> Prepared:
+    """Check and normalise ``rec``; ``rows``: how its row is to be made ahead, if it is (part
+    of the settings it was prepared under).  Raises InvalidInput naming what is wrong."""
     _check(rec)
     sender = normalise(rec.sender, region)[0] if rec.sender else None
     if rec.direction != "in":
@@ -206,7 +212,7 @@ def prepare(rec: MessageRecord, region: str, owner: set[str] | frozenset[str]) -
             body if kind != "mms" else normalise_body(body),
         ),
         None,
-        settings_key(region, owners),
+        settings_key(region, owners, rows),
     )
 
 
@@ -241,17 +247,15 @@ def attach(
     the problem.  ``extra`` is encoded to JSON here and the dict emptied.
     """
     try:
-        prepared = prepare(rec, region, owner)
+        prepared = prepare(rec, region, owner, rows)
     except InvalidInput:
         return
     if rec.extra:
         prepared.extra_json = compact_json(rec.extra)
         rec.extra = {}
-    if rows is not None:
-        prepared.settings = settings_key(region, owner, rows)
-        if not rec.parts and prepared.fingerprint is not None:
-            extra = "{}" if prepared.extra_json is None else prepared.extra_json
-            prepared.tail = row_tail(
-                rec, prepared.body, prepared.fingerprint, extra, 0, rows.source, rows.null_marks
-            )
+    if rows is not None and not rec.parts and prepared.fingerprint is not None:
+        extra = "{}" if prepared.extra_json is None else prepared.extra_json
+        prepared.tail = row_tail(
+            rec, prepared.body, prepared.fingerprint, extra, 0, rows.source, rows.null_marks
+        )
     rec.prepared = prepared
