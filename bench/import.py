@@ -16,8 +16,14 @@ reading process every 50 ms.  The floors, each in its own process:
 * insert: the same number of rows inserted with plain sqlite3 ``executemany`` into a messages
   table with the conversation index, in one transaction.
 
+The floors are measured before the first import and after each import, and each import is
+compared with the mean of the floors on either side of it: this machine's pace drifts within
+minutes, so a run compared with floors measured on one side only was off by a quarter at times.
+With ``--runs`` above one it also prints the median ratio, and the median import time over the
+median summed floors.
+
 Each measurement starts on a quiet disk (``sync`` first): what one leaves for the kernel to
-write back would otherwise slow the next.  Each run's data folder is deleted after its floors.
+write back would otherwise slow the next.  Each run's data folder is deleted right after it.
 
 The package's modules are compiled to bytecode first, as an installed package's are: where
 ``PYTHONDONTWRITEBYTECODE`` is set (this project's machines set it), each run would otherwise
@@ -211,27 +217,69 @@ def settle() -> None:
     time.sleep(1)
 
 
+def floors(kind: str, path: Path, messages: int, tmp: Path) -> tuple[float, float]:
+    """The two floors for ``messages`` messages of ``path``: parse and insert, seconds."""
+    work = tmp / f"{kind}-floors"
+    work.mkdir()
+    settle()
+    parse_s = in_child(kind, path)
+    settle()
+    insert_s = insert_floor(messages, work)
+    shutil.rmtree(work)
+    return parse_s, insert_s
+
+
+def expected_messages(kind: str, path: Path, generated: int) -> int:
+    """How many messages the import of ``path`` will read (for the floors measured before it):
+    the XML generator writes exactly ``generated``; the sms.db's tapbacks are not messages."""
+    if kind == "xml":
+        return generated
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)  # noqa: TID251 - the benchmark's input
+    try:
+        return int(db.execute("SELECT count(*) FROM message WHERE associated_message_type = 0")
+                   .fetchone()[0])  # fmt: skip
+    finally:
+        db.close()
+
+
 def measure(
-    title: str, kind: str, path: Path, tmp: Path, database_url: str | None, runs: int
+    title: str,
+    kind: str,
+    path: Path,
+    tmp: Path,
+    database_url: str | None,
+    runs: int,
+    generated: int,
 ) -> None:
-    """``runs`` runs of the import, each followed by its floors (this machine's speed drifts
-    by a fifth from one minute to the next, so each ratio is to floors measured beside it)."""
-    ratios, speeds = [], []
+    """``runs`` runs of the import, with the floors measured before the first and after every
+    one.  This machine's speed drifts by a fifth, at times by half, from one minute to the next,
+    so each import is compared with the mean of the floors measured just before and just after
+    it: a drift during the run then moves both sides."""
+    ratios, speeds, seconds, floor_sums = [], [], [], []
+    messages = expected_messages(kind, path, generated)
+    before = floors(kind, path, messages, tmp)
     for run in range(runs):
         work = tmp / f"{kind}-{run}"
         work.mkdir()
         settle()
         ours = run_import(path, work, database_url)
-        settle()
-        parse_s = in_child(kind, path)
-        settle()
-        insert_s = insert_floor(int(ours["messages"]), work)
         shutil.rmtree(work)
+        if int(ours["messages"]) != messages:
+            messages = int(ours["messages"])  # the floors of the same number of rows
+            before = floors(kind, path, messages, tmp)
+        after = floors(kind, path, messages, tmp)
+        parse_s, insert_s = ((b + a) / 2 for b, a in zip(before, after, strict=True))
+        print(f"\n(floors before this run: parse {before[0]:.1f} s, insert {before[1]:.1f} s; "
+              f"after: {after[0]:.1f} s, {after[1]:.1f} s)")  # fmt: skip
         ratios.append(report(f"{title}, run {run + 1} of {runs}", ours, parse_s, insert_s))
         speeds.append(ours["messages"] / ours["seconds"])
+        seconds.append(ours["seconds"])
+        floor_sums.append(parse_s + insert_s)
+        before = after
     if runs > 1:
         print(f"\n{title}: {runs} runs, ratio {min(ratios):.2f}-{max(ratios):.2f}x "
-              f"(median {statistics.median(ratios):.2f}x), "
+              f"(median {statistics.median(ratios):.2f}x; median import over median floors "
+              f"{statistics.median(seconds) / statistics.median(floor_sums):.2f}x), "
               f"{min(speeds):,.0f}-{max(speeds):,.0f} msg/s")  # fmt: skip
 
 
@@ -254,7 +302,7 @@ def main() -> None:
                 print(f"generating {xml} ...", flush=True)
                 import_parse.generate(xml, args.messages)
             title = f"SMS Backup & Restore XML ({xml.stat().st_size / 1e9:.2f} GB)"
-            measure(title, "xml", xml, Path(tmp), args.database_url, args.runs)
+            measure(title, "xml", xml, Path(tmp), args.database_url, args.runs, args.messages)
         if args.only != "xml":
             db = inputs / f"db-{args.db_messages}-{INPUTS}" / "sms.db"
             if not db.exists():
@@ -262,7 +310,13 @@ def main() -> None:
                 print(f"generating {db} ...", flush=True)
                 import_messages_db.generate(db, args.db_messages)
             measure(
-                "sms.db (60% attributedBody)", "db", db, Path(tmp), args.database_url, args.runs
+                "sms.db (60% attributedBody)",
+                "db",
+                db,
+                Path(tmp),
+                args.database_url,
+                args.runs,
+                args.db_messages,
             )
 
 
