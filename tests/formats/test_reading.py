@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from strongroom.formats import READERS, BadInput, ReadOptions, reading
-from strongroom.messages.preparing import TAIL_COLUMNS, RowSettings, settings_key
+from strongroom.messages.preparing import TAIL_COLUMNS, RowSettings, as_ready, settings_key
 from strongroom.messages.records import InlineContent, MessageRecord
 from tests.formats.builders import mms, part, sms, smses, write
 
@@ -64,9 +64,10 @@ def test_every_record_arrives_in_order_and_prepared(tmp_path: Path) -> None:
 def test_told_how_the_reading_process_makes_each_row_of_a_message_without_parts(
     tmp_path: Path,
 ) -> None:
-    """With RowSettings in the options, a message without parts comes with its row made
-    (SQLite's encoding: 0/1, a bytearray, the marks for NULL) under settings naming them; one
-    with parts comes without (its row waits for its parts to be stored)."""
+    """With RowSettings in the options, a message without parts comes ready, as a plain tuple,
+    with its row made (SQLite's encoding: 0/1, a bytearray, the marks for NULL) under settings
+    naming them; one with parts comes as its record, without a row (its row waits for its parts
+    to be stored)."""
     picture = base64.b64encode(b"\x89PNG" + b"p" * 64).decode()
     path = write(
         tmp_path / "sms-rows.xml",
@@ -79,15 +80,18 @@ def test_told_how_the_reading_process_makes_each_row_of_a_message_without_parts(
     rows = RowSettings((0, ""), "sbr-xml")
     options = ReadOptions(scratch=tmp_path, rows=rows)
     with reading.batches(READERS["sbr-xml"], path, options, in_child=True) as source:
-        records = [r for batch in source.batches for r in batch if isinstance(r, MessageRecord)]
-    plain, subject, with_picture = (r.prepared for r in records)
-    assert plain is not None and subject is not None and with_picture is not None
-    columns = dict(zip(TAIL_COLUMNS, plain.tail or (), strict=True))
+        handed = [r for batch in source.batches for r in batch]
+    assert [type(r) for r in handed] == [tuple, tuple, MessageRecord]
+    plain, subject = (as_ready(r) for r in handed[:2])  # type: ignore[arg-type]
+    assert isinstance(handed[2], MessageRecord)
+    with_picture = handed[2].prepared
+    assert with_picture is not None
+    columns = dict(zip(TAIL_COLUMNS, plain.tail, strict=True))
     assert columns["body"] == "no subject" and columns["source"] == "sbr-xml"
     assert (columns["subject"], columns["date_sent"], columns["read"]) == (0, "", 1)
-    assert columns["fingerprint"] == bytearray(plain.fingerprint or b"")
+    assert columns["fingerprint"] == bytearray(plain.fingerprint)
     assert type(columns["fingerprint"]) is bytearray
-    columns = dict(zip(TAIL_COLUMNS, subject.tail or (), strict=True))
+    columns = dict(zip(TAIL_COLUMNS, subject.tail, strict=True))
     assert (columns["subject"], columns["date_sent"]) == ("Hi", 1700000000500)
     assert with_picture.tail is None
     assert plain.settings == settings_key("US", (), rows) != settings_key("US", ())

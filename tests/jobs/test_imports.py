@@ -27,16 +27,17 @@ from strongroom.jobs.tasks import make_worker
 from strongroom.messages import preparing
 from strongroom.messages.models import (
     Call,
+    Conversation,
     ConversationParticipant,
     Handle,
     Message,
     MessagePart,
     Reaction,
 )
-from strongroom.messages.records import MessageRecord
+from strongroom.messages.records import MessageRecord, ReactionRecord
 from strongroom.runtime import Runtime
 from tests.conftest import SAMPLES, missing
-from tests.factories import make_user, vault_user
+from tests.factories import make_user, store_records, vault_user
 from tests.formats.apple_fixtures import MessagesDb, apple_ns, attributed_body
 from tests.formats.builders import PNG, call, calls, mms, part, sms, smses, write
 from tests.formats.mail_builders import sms_mail, write_mbox
@@ -680,10 +681,54 @@ def test_a_prepared_record_crosses_a_pipe_whole() -> None:
     assert back == rec and back.prepared == rec.prepared
     assert rec.prepared is not None and rec.prepared.extra_json == '{"sub_id":"1"}'
     assert rec.extra == {}
-    assert rec.prepared.participants == ["+15550100001"]
+    assert rec.prepared.participants == ("+15550100001",)
     refused = MessageRecord("sms", "in", T0, body="no sender")
-    preparing.attach(refused, "US", frozenset())
+    assert (
+        preparing.attach(refused, "US", frozenset(), preparing.RowSettings((0, ""), "x")) is refused
+    )
     assert refused.prepared is None
+
+
+def test_a_message_made_ready_crosses_a_pipe_as_a_plain_tuple() -> None:
+    """With row settings, a message without parts or reactions is handed over as a plain
+    tuple, and comes back with the record's fields the ingest reads; one with reactions stays a
+    record (its row made)."""
+    rows = preparing.RowSettings((0, ""), "sbr-xml")
+    rec = MessageRecord(
+        "sms", "in", T0, body=" hi ", sender="(555) 010-0001", read=False, group_title="Team"
+    )
+    handed = preparing.attach(rec, "US", frozenset({"+15550100099"}), rows)
+    assert type(handed) is tuple
+    ready = preparing.as_ready(pickle.loads(pickle.dumps(handed)))
+    assert (ready.kind, ready.direction, ready.date_ms, ready.date_precision) == (
+        "sms",
+        "in",
+        T0,
+        "ms",
+    )
+    assert (ready.read, ready.group_title, ready.sender) == (False, "Team", "+15550100001")
+    assert ready.participants == ("+15550100001",) and ready.parts == ready.reactions == ()
+    assert ready.settings == preparing.settings_key("US", {"+15550100099"}, rows)
+    assert dict(zip(preparing.TAIL_COLUMNS, ready.tail, strict=True))["body"] == "hi"
+    liked = MessageRecord("sms", "out", T0, body="yes", participants=["+15550100001"])
+    liked.reactions.append(ReactionRecord("g", "love", "+15550100001", T0 + 1))
+    assert preparing.attach(liked, "US", frozenset(), rows) is liked
+    assert liked.prepared is not None and liked.prepared.tail is not None
+
+
+def test_a_message_made_ready_under_other_settings_is_refused_not_stored_wrongly(
+    runtime: Runtime,
+) -> None:
+    """What a reading process made ready cannot be prepared again: under settings other than
+    the run's (another owner), the ingest refuses it, naming why, and stores nothing."""
+    account = vault_user(runtime, phone_numbers=["+15550100099"])
+    rec = MessageRecord("sms", "in", T0, body="hi", sender="+15550100001")
+    elsewhere = preparing.attach(rec, "US", frozenset(), preparing.RowSettings((0, ""), "sbr-xml"))
+    assert type(elsewhere) is tuple
+    [outcome] = store_records(runtime, account, [preparing.as_ready(elsewhere)])
+    assert outcome.status == "rejected" and outcome.problem is not None
+    assert "prepared under other account settings" in outcome.problem["detail"]
+    assert count(runtime, Message, account) == 0
 
 
 def test_copies_are_found_across_many_seconds_and_only_in_their_own(
@@ -756,6 +801,36 @@ def test_rows_made_by_the_reading_process_are_the_rows_made_here(
     assert len(made_here) == (1 if runtime.db.is_sqlite else 10)
     assert message_rows(runtime, child) == message_rows(runtime, here)
     assert len(message_rows(runtime, here)) == 10
+    assert conversations(runtime, child) == conversations(runtime, here)
+    assert reactions(runtime, child) == reactions(runtime, here)
+    assert any(c[3] for c in conversations(runtime, here))  # "unread" is
+    assert len(reactions(runtime, here)) == 6
+
+
+def conversations(rt: Runtime, account_id: int) -> list[tuple[object, ...]]:
+    """The account's conversations with their summaries."""
+    with rt.db.read() as s:
+        rows = s.execute(
+            select(
+                Conversation.participants_key,
+                Conversation.title,
+                Conversation.message_count,
+                Conversation.unread_count,
+                Conversation.snippet,
+            ).where(Conversation.account_id == account_id)
+        ).all()
+    return sorted(tuple(r) for r in rows)
+
+
+def reactions(rt: Runtime, account_id: int) -> list[tuple[object, ...]]:
+    """The account's reactions, with the body of the message each is on."""
+    with rt.db.read() as s:
+        rows = s.execute(
+            select(Message.body, Reaction.reaction)
+            .join(Reaction, Reaction.message_id == Message.id)
+            .where(Message.account_id == account_id)
+        ).all()
+    return sorted(tuple(r) for r in rows)
 
 
 def test_batches_staged_ahead_keep_their_order_parts_and_reactions(

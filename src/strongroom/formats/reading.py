@@ -37,6 +37,10 @@ from strongroom.messages.handles import normalise_many
 from strongroom.messages.preparing import attach
 from strongroom.messages.records import FileContent, InlineContent, MessageRecord, Record
 
+Handed = Record | tuple[Any, ...]
+"""What a reading process hands over: records, and messages made ready there as the plain tuple
+of a :class:`~strongroom.messages.preparing.Ready` (see :func:`preparing.attach`)."""
+
 BATCH = 250
 """Records per hand-over."""
 INLINE_PER_HANDOVER = 2 * 1024 * 1024
@@ -115,7 +119,7 @@ def _read(
 ) -> None:
     region = options.default_region
     owner = frozenset(normalise_many(list(options.owner_numbers), region))
-    batch: list[Record] = []
+    batch: list[Handed] = []
     held = 0
     records = (
         reader.read(Path(path), options, ahead=ahead)  # type: ignore[call-arg]
@@ -126,8 +130,9 @@ def _read(
         if isinstance(record, MessageRecord):
             if record.parts:
                 held += _hold_or_spool(record, INLINE_PER_HANDOVER - held, options.scratch)
-            attach(record, region, owner, options.rows)  # on this core, not the storing one
-        batch.append(record)
+            batch.append(attach(record, region, owner, options.rows))  # not on the storing core
+        else:
+            batch.append(record)
         if len(batch) >= BATCH:
             send(("records", batch))
             batch, held = [], 0
@@ -226,7 +231,7 @@ def _read_exactly(pipe: IO[bytes], size: int) -> bytearray | None:
 class Source:
     """Batches of records from one input, and where reading has got to."""
 
-    batches: Iterator[list[Record]]
+    batches: Iterator[list[Handed]]
     pid: int
     path: Path
     ready: Callable[[], bool] = field(default=lambda: False)
@@ -375,7 +380,7 @@ def _widen(pipe: IO[bytes]) -> None:
 
 def _received(
     frames: queue.Queue[tuple[str, Any] | bytearray | None], path: Path
-) -> Iterator[list[Record]]:
+) -> Iterator[list[Handed]]:
     while True:
         frame = frames.get()
         if not isinstance(frame, tuple):  # cut off or garbled: the reader died
@@ -392,8 +397,8 @@ def _received(
 
 
 def _in_process(reader: Reader, path: Path, options: ReadOptions) -> Iterator[Source]:
-    def batches() -> Iterator[list[Record]]:
-        batch: list[Record] = []
+    def batches() -> Iterator[list[Handed]]:
+        batch: list[Handed] = []
         for record in reader.read(path, options):
             batch.append(record)
             if len(batch) >= BATCH:

@@ -40,14 +40,14 @@ from strongroom.jobs import queue
 from strongroom.jobs.models import Job
 from strongroom.jobs.runner import JobContext
 from strongroom.messages import housekeeping
-from strongroom.messages.ingest import Ingest, Outcome, StagedBatch
+from strongroom.messages.ingest import Incoming, Ingest, Outcome, StagedBatch
+from strongroom.messages.preparing import as_ready
 from strongroom.messages.records import (
     CallRecord,
     Expected,
     MessageRecord,
     Problem,
     ReactionRecord,
-    Record,
 )
 from strongroom.runtime import Runtime
 
@@ -129,13 +129,13 @@ class ImportReport:
 # -- storing --------------------------------------------------------------------------------
 
 
-def _describe(file: str | None, rec: MessageRecord) -> str:
+def _describe(file: str | None, rec: Incoming) -> str:
     when = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(rec.date_ms / 1000))
     who = f"from {rec.sender}" if rec.direction == "in" else f"to {', '.join(rec.participants)}"
     return f"{file or 'input'}: the {rec.kind} of {when} UTC {who}"[:300]
 
 
-_Ahead = tuple[list[tuple[str | None, MessageRecord]], Future[StagedBatch], list[ReactionRecord]]
+_Ahead = tuple[list[tuple[str | None, Incoming]], Future[StagedBatch], list[ReactionRecord]]
 """A batch being staged, and the reactions read with it."""
 
 
@@ -156,23 +156,27 @@ class _Importer:
         # Spooled parts are deleted beside the storing: an unlink can take a millisecond (a
         # filesystem mounted with online discard), and a batch frees hundreds of them.
         self.discarding = ThreadPoolExecutor(1, thread_name_prefix="strongroom-import-discard")
-        self.messages: list[tuple[str | None, MessageRecord]] = []
+        self.messages: list[tuple[str | None, Incoming]] = []
         self.reactions: list[ReactionRecord] = []
         self.calls: list[CallRecord] = []
 
-    def take_all(self, records: list[Record]) -> None:
+    def take_all(self, records: list[reading.Handed]) -> None:
         """Take a hand-over's records: messages (nearly all of them) into the batch, the
         others by their kind."""
         self.report.records_read += len(records)  # less the few that are not records of data
         messages = self.messages
         for record in records:
-            if isinstance(record, MessageRecord):
+            if type(record) is tuple:  # a message the reading process made ready
+                messages.append((None, as_ready(record)))
+            elif isinstance(record, MessageRecord):
                 messages.append((None, record))
-                if len(messages) >= BATCH:
-                    self.flush()
-                    messages = self.messages
             else:
+                assert not isinstance(record, tuple)
                 self._take_other(record)  # may flush the messages too
+                messages = self.messages
+                continue
+            if len(messages) >= BATCH:
+                self.flush()
                 messages = self.messages
 
     def _take_other(self, record: ReactionRecord | CallRecord | Problem | Expected) -> None:
@@ -237,9 +241,7 @@ class _Importer:
             self.discarding.submit(_let_go, done)
         self._add_reactions(reactions)
 
-    def _count(
-        self, batch: list[tuple[str | None, MessageRecord]], outcomes: list[Outcome]
-    ) -> None:
+    def _count(self, batch: list[tuple[str | None, Incoming]], outcomes: list[Outcome]) -> None:
         report = self.report
         report.messages += len(batch)
         statuses = [outcome.status for outcome in outcomes]
@@ -318,7 +320,7 @@ def _let_go(done: list[Any]) -> None:
     deallocations inside the interpreter, 5-9 ms of a 6,000-message batch with the interpreter
     lock held, and the storing thread, coming back from the database, waited it out; between
     slices the lock changes hands."""
-    batch: list[tuple[str | None, MessageRecord]] = done[0]
+    batch: list[tuple[str | None, Incoming]] = done[0]
     for _, rec in batch:
         for part in rec.parts:
             part.content.discard()
@@ -409,7 +411,14 @@ def run_import(
             ingest = Ingest(rt.db, vault, rt.clock, account_id, source=reader.name)
             importer = _Importer(ingest, report, turn_on)
             in_child = reading.worth_a_child(reader, path)
-            path_options = replace(options, rows=ingest.rows)  # rows made by a reading process
+            # A reading process prepares the messages, and makes their rows, under the settings
+            # this run stores them under (what it hands over ready cannot be prepared again)
+            path_options = replace(
+                options,
+                default_region=ingest.settings.region,
+                owner_numbers=tuple(sorted(ingest.settings.owner)),
+                rows=ingest.rows,
+            )
             try:
                 with reading.batches(reader, path, path_options, in_child=in_child) as source:
                     for batch in source.batches:

@@ -102,10 +102,15 @@ _GONE = (
 )
 
 
+Incoming = MessageRecord | preparing.Ready
+"""A message to store: a record, or one an import's reading process made ready."""
+
 _MESSAGE_COLUMNS = (
     "id", "conversation_id", "sender_id", "created_at", "account_id", *preparing.TAIL_COLUMNS
 )  # fmt: skip
 """A message row's columns: the five :meth:`Ingest._store` knows, then :attr:`_Item.tail`."""
+
+_TAIL_BODY = preparing.TAIL_COLUMNS.index("body")
 
 CLAIMS_KEPT = 200_000
 """How many of a run's latest claims are remembered (memory stays flat on long imports)."""
@@ -157,7 +162,7 @@ class _Recent:
             self.ids.difference_update(oldest)
 
 
-def _unclaimed(candidates: list[Any] | None, claimed: _Recent, at: int, rec: MessageRecord) -> Any:
+def _unclaimed(candidates: list[Any] | None, claimed: _Recent, at: int, rec: Incoming) -> Any:
     """The first of ``candidates`` (rows with their id first, and the time and its precision
     at ``at`` and ``at + 1``) not claimed yet in this run and of the same time as ``rec``."""
     for row in candidates or ():
@@ -184,10 +189,11 @@ def _rejected(client_id: str | None, code: str, detail: str, id_: int | None = N
 class _Item:
     index: int
     client_id: str | None
-    record: MessageRecord
+    record: Incoming
     sender: str | None
-    participants: list[str]
+    participants: Sequence[str]
     body: str
+    """As stored."""
     staged: Sequence[tuple[PartRecord, content.Staged]] = ()
     """The parts' bytes as stored (a list once staged; one shared empty tuple for the many
     messages without parts)."""
@@ -299,7 +305,22 @@ class Ingest:
 
     # -- preparing ------------------------------------------------------------------------
 
-    def _prepare(self, index: int, client_id: str | None, rec: MessageRecord) -> _Item:
+    def _prepare(self, index: int, client_id: str | None, rec: Incoming) -> _Item:
+        if type(rec) is preparing.Ready:
+            if rec.settings != self.settings_key:  # not from a reading process of this run
+                raise InvalidInput("the message was prepared under other account settings")
+            return _Item(
+                index,
+                client_id,
+                rec,
+                rec.sender,
+                rec.participants,
+                rec.tail[_TAIL_BODY],  # the conversation's snippet, if it is the last
+                key=rec.key,
+                fingerprint=rec.fingerprint,
+                tail=rec.tail,
+            )
+        assert isinstance(rec, MessageRecord)
         ready = rec.prepared
         if ready is None or ready.settings != self.settings_key:
             ready = preparing.prepare(rec, self.settings.region, self.settings.owner)
@@ -377,11 +398,11 @@ class Ingest:
 
     # -- the batch --------------------------------------------------------------------------
 
-    def add(self, batch: list[tuple[str | None, MessageRecord]]) -> list[Outcome]:
+    def add(self, batch: Sequence[tuple[str | None, Incoming]]) -> list[Outcome]:
         """Store a batch; one outcome per message, in order.  Raises ServiceOff."""
         return self.store(self.stage(batch))
 
-    def stage(self, batch: list[tuple[str | None, MessageRecord]]) -> StagedBatch:
+    def stage(self, batch: Sequence[tuple[str | None, Incoming]]) -> StagedBatch:
         """The first half of :meth:`add`: prepare each message and store its parts' bytes,
         outside any transaction of the vault.  Safe to run on another thread while the
         previous batch is in :meth:`store` (imports do, so that attachments are encrypted and
@@ -678,12 +699,14 @@ class Ingest:
         source, row_tail = self.source, preparing.row_tail
         for it in items:
             if not it.tail:
+                rec = it.record
+                assert isinstance(rec, MessageRecord)  # a Ready message comes with its row
                 it.tail = row_tail(
-                    it.record, it.body, it.fingerprint, it.extra, len(it.staged), source, marks
+                    rec, it.body, it.fingerprint, it.extra, len(it.staged), source, marks
                 )
 
     def _reaction_rows(
-        self, s: Session, reactions: list[ReactionRecord], mid: int
+        self, s: Session, reactions: Sequence[ReactionRecord], mid: int
     ) -> list[dict[str, Any]]:
         rows = []
         for r in reactions:

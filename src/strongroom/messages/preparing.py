@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
 from json.encoder import encode_basestring_ascii as _quoted
-from typing import Any
+from typing import Any, NamedTuple
 
 from strongroom.errors import InvalidInput
 from strongroom.messages.fingerprints import fingerprint_of_normalised, is_media, normalise_body
@@ -112,8 +112,8 @@ def row_tail(
 @dataclass(slots=True)
 class Prepared:
     sender: str | None
-    participants: list[str]
-    """Sorted, without the owner."""
+    participants: tuple[str, ...]
+    """Sorted, without the owner (one tuple shared by the messages of a conversation)."""
     body: str
     """The body as stored: NFC and trimmed, except an MMS's."""
     key: str
@@ -200,7 +200,7 @@ def prepare(
     has_media = rec.parts and any(is_media(p.content_type) for p in rec.parts)
     return Prepared(
         sender,
-        list(participants),
+        participants,
         body,
         key,
         None
@@ -236,26 +236,73 @@ def _people(
     return people, _key_of(people)
 
 
+class Ready(NamedTuple):
+    """A message without parts or reactions, prepared and its row made by a reading process
+    (:func:`attach`): all that storing it needs.  It crosses the pipe as a plain tuple, built
+    and rebuilt in C (:func:`as_ready` names its fields again): a record with its
+    :class:`Prepared` took a reading process 3.6-4.2 µs a message to pickle and the importing
+    process 2.0-3.5 µs to unpickle, this 1.4 µs and 0.9-1.1 µs.  It answers the record's fields
+    the ingest reads, under the same names."""
+
+    kind: str
+    direction: str
+    date_ms: int
+    date_precision: str
+    read: bool
+    group_title: str | None
+    sender: str | None
+    """Normalised (a record's is as it came)."""
+    participants: tuple[str, ...]
+    """Normalised, sorted, without the owner."""
+    key: str
+    fingerprint: bytes
+    settings: str
+    """What it was prepared under (:attr:`Prepared.settings`)."""
+    tail: tuple[Any, ...]
+    """Its row from ``kind`` on (:func:`row_tail`)."""
+
+    @property
+    def parts(self) -> tuple[()]:
+        return ()
+
+    @property
+    def reactions(self) -> tuple[()]:
+        return ()
+
+
+as_ready: Callable[[tuple[Any, ...]], Ready] = partial(tuple.__new__, Ready)
+"""A :class:`Ready` from the plain tuple it crossed the pipe as."""
+
+
 def attach(
     rec: MessageRecord, region: str, owner: frozenset[str], rows: RowSettings | None = None
-) -> None:
+) -> MessageRecord | tuple[Any, ...]:
     """Prepare ``rec`` ahead (in a reading process) and keep the result on it; with ``rows``,
     make its row too, if it has no parts (the row of a message with parts waits for them to be
-    stored).
+    stored), and give a message without parts or reactions as a :class:`Ready`, in a plain
+    tuple, instead of the record.
 
-    A record that fails its checks is left as it is: the service checks it again and reports
+    A record that fails its checks is given as it is: the service checks it again and reports
     the problem.  ``extra`` is encoded to JSON here and the dict emptied.
     """
     try:
         prepared = prepare(rec, region, owner, rows)
     except InvalidInput:
-        return
+        return rec
     if rec.extra:
         prepared.extra_json = compact_json(rec.extra)
         rec.extra = {}
     if rows is not None and not rec.parts and prepared.fingerprint is not None:
         extra = "{}" if prepared.extra_json is None else prepared.extra_json
-        prepared.tail = row_tail(
+        tail = row_tail(
             rec, prepared.body, prepared.fingerprint, extra, 0, rows.source, rows.null_marks
         )
+        if not rec.reactions:
+            return (
+                rec.kind, rec.direction, rec.date_ms, rec.date_precision, rec.read,
+                rec.group_title, prepared.sender, prepared.participants, prepared.key,
+                prepared.fingerprint, prepared.settings, tail,
+            )  # fmt: skip
+        prepared.tail = tail
     rec.prepared = prepared
+    return rec

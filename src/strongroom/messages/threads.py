@@ -6,7 +6,7 @@ A conversation is identified by its set of participants (every handle but the ac
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import case, func, select, text, update
@@ -45,7 +45,7 @@ class Threads:
     looked_up: dict[str, tuple[int, str | None] | None] = field(default_factory=dict)
     """Keys found by :meth:`look_up` (None: none stored), not yet asked for."""
 
-    def handle_ids(self, session: Session, values: list[str]) -> dict[str, int]:
+    def handle_ids(self, session: Session, values: Sequence[str]) -> dict[str, int]:
         """Ids of these normalised handles, creating the missing ones."""
         missing = sorted({v for v in values if v not in self.handles})
         if missing:
@@ -74,7 +74,7 @@ class Threads:
     def conversation_id(
         self,
         session: Session,
-        participants: list[str],
+        participants: Sequence[str],
         title: str | None,
         now: int,
         key: str | None = None,
