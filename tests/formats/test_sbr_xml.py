@@ -358,6 +358,19 @@ def test_missing_content_type_is_a_problem_and_guessed_from_the_name(tmp_path):
     assert "no usable content type" in result.problem_text
 
 
+def test_a_text_part_that_is_not_utf8_is_a_problem_and_kept_as_it_came(tmp_path):
+    """Found by the fuzzer: a part without its content type, named .txt, whose data is a
+    picture, was read as the message's text and stopped the whole file."""
+    parts = [part(ct="null", name="note.txt", data=PNG64), part(text="caption")]
+    result = read(tmp_path, smses(mms(parts, [(ANN, 137)]), sms(body="after")))
+    message = result.messages[0]
+    assert message.body.startswith("\ufffd") and message.body.endswith("\ncaption")
+    assert message.parts[0].content_type == "text/plain"
+    assert message.parts[0].content.read() == PNG
+    assert "note.txt) is not UTF-8 text" in result.problem_text
+    assert [m.body for m in result.messages] == [message.body, "after"]
+
+
 def test_part_without_data_or_text_is_a_problem(tmp_path):
     result = read(tmp_path, smses(mms([part(ct="image/jpeg", text="null")], [(ANN, 137)])))
     assert result.messages[0].parts == []

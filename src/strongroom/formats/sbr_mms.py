@@ -163,11 +163,21 @@ class MmsBuilder:
         if to_int(attrs.get("date")) is None:
             self.problems.append("the MMS has no valid date; it was kept with date 0")
         direction, status = box(attrs.get("msg_box")) or ("in", "received")
-        body = "\n".join(
-            p.content.read().decode("utf-8")
-            for p in self.parts
-            if p.content_type == "text/plain" and isinstance(p.content, InlineContent)
-        )
+        texts = []
+        for p in self.parts:
+            if p.content_type == "text/plain" and isinstance(p.content, InlineContent):
+                raw = p.content.read()
+                try:
+                    texts.append(raw.decode("utf-8"))
+                except UnicodeDecodeError:  # a part called text, or named .txt, that is not
+                    texts.append(raw.decode("utf-8", "replace"))
+                    named = f" ({p.filename})" if p.filename else ""
+                    self.problems.append(
+                        f"a text part{named} is not UTF-8 text: the message's text has "
+                        "replacement characters for what could not be read (the part is kept "
+                        "as it came)"
+                    )
+        body = "\n".join(texts)
         addresses = self._addresses(addr_attrs, direction == "in")
         extra = drop_defaults(extras(attrs, MMS_MAPPED), MMS_DEFAULTS)
         if self.raw_addrs is not None:
