@@ -42,7 +42,19 @@ def _key_of(sorted_values: tuple[str, ...]) -> str:
 def settings_key(region: str, owner: Iterable[str], rows: RowSettings | None = None) -> str:
     """Names the settings a message was prepared under (region and the owner's handles, and
     how its row was made ahead, if it was)."""
-    return _settings_key(region, frozenset(owner), rows)
+    global _last_key
+    last = _last_key
+    if last[1] is owner and last[0] is region and last[2] is rows:
+        return last[3]  # a reading process asks for every message with the same three
+    owners = frozenset(owner)  # the same object when it is one: never a set changed since
+    key = _settings_key(region, owners, rows)
+    _last_key = (region, owners, rows, key)
+    return key
+
+
+_last_key: tuple[object, object, object, str] = (None, None, None, "")
+"""The settings last named, and their name: the cache's lookup hashes the row settings in Python
+(a frozen dataclass), 0.18 s of a reading process's 7.5 s for the benchmark's sms.db."""
 
 
 @lru_cache(maxsize=64)
