@@ -230,7 +230,7 @@ class StagedBatch:
 @dataclass
 class _Settings:
     region: str
-    owner: set[str]
+    owner: frozenset[str]
     retention_days: int | None
     enabled: bool
 
@@ -252,7 +252,7 @@ class Ingest:
             region = account.default_region
             self.settings = _Settings(
                 region=region,
-                owner=set(normalise_many(list(account.phone_numbers or []), region)),
+                owner=frozenset(normalise_many(list(account.phone_numbers or []), region)),
                 retention_days=account.message_retention_days,
                 enabled=account.messages_enabled,
             )

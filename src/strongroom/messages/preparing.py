@@ -47,20 +47,17 @@ def settings_key(region: str, owner: Iterable[str], rows: RowSettings | None = N
     if last[1] is owner and last[0] is region and last[2] is rows:
         return last[3]  # a reading process asks for every message with the same three
     owners = frozenset(owner)  # the same object when it is one: never a set changed since
-    key = _settings_key(region, owners, rows)
+    key = region + "\x1f" + "\x1f".join(sorted(owners))
+    if rows is not None:
+        key = f"{key}\x1e{rows!r}"
     _last_key = (region, owners, rows, key)
     return key
 
 
 _last_key: tuple[object, object, object, str] = (None, None, None, "")
-"""The settings last named, and their name: the cache's lookup hashes the row settings in Python
-(a frozen dataclass), 0.18 s of a reading process's 7.5 s for the benchmark's sms.db."""
-
-
-@lru_cache(maxsize=64)
-def _settings_key(region: str, owner: frozenset[str], rows: RowSettings | None) -> str:
-    key = region + "\x1f" + "\x1f".join(sorted(owner))
-    return key if rows is None else f"{key}\x1e{rows!r}"
+"""The settings last named, and their name.  A reading process names the same settings for
+every message; a cache keyed by them hashed the row settings (a frozen dataclass) in Python each
+time, 0.18 s of a reading process's 7.5 s for the benchmark's sms.db."""
 
 
 TAIL_COLUMNS = (
@@ -310,7 +307,7 @@ def attach(
             rec, prepared.body, prepared.fingerprint, extra, 0, rows.source, rows.null_marks
         )
         if not rec.reactions:
-            return (
+            return (  # Ready's fields, in its order (a Ready made here would cost a call)
                 rec.kind, rec.direction, rec.date_ms, rec.date_precision, rec.read,
                 rec.group_title, prepared.sender, prepared.participants, prepared.key,
                 prepared.fingerprint, prepared.settings, tail,
